@@ -1,0 +1,19 @@
+"""Lambda (async invoke): run the agent for one job and stream it to the client's connection."""
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from calledit.ws.worker import run_worker
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Run the job to completion; the outcome is stored on the job record."""
+    logger.append_keys(request_id=event.get("request_id"))
+    status = asyncio.run(run_worker(event))
+    return {"status": status or "skipped"}

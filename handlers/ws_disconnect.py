@@ -1,0 +1,19 @@
+"""Lambda: $disconnect - forget the connection (running jobs notice via GoneException)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from calledit.ws.connections import ConnectionStore
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Delete the connection record."""
+    connection_id = event["requestContext"]["connectionId"]
+    logger.append_keys(connection_id=connection_id)
+    ConnectionStore().remove(connection_id)
+    return {"statusCode": 200}

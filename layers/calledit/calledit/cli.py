@@ -1,0 +1,182 @@
+"""Command line: ``calledit call "<prediction>"`` streams an analysis; ``calledit dev`` runs the local stack.
+
+Exit codes: 0 ok, 1 model/runtime failure, 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TextIO
+
+from calledit.errors import BadInput, CallError, ErrorCode
+from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+_BAD_INPUT_CODES = {ErrorCode.BAD_REQUEST, ErrorCode.TOO_LARGE}
+
+
+def _read_prompt(value: str) -> str:
+    """The prediction from argv, or stdin for ``-``; refuse bytes that are not UTF-8."""
+    if value == "-":
+        raw = sys.stdin.buffer.read()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput("the prediction is not valid UTF-8 text") from None
+    try:
+        value.encode("utf-8")  # argv undecodable bytes arrive as lone surrogates
+    except UnicodeEncodeError:
+        raise BadInput("the prediction is not valid UTF-8 text") from None
+    return value
+
+
+class _Printer:
+    """Human-readable rendering of the event stream."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self._mid_line = False
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, TextEvent):
+            self.out.write(event.content)
+            self._mid_line = not event.content.endswith("\n")
+        elif isinstance(event, ToolEvent):
+            self._newline()
+            if event.phase == "start":
+                args = ", ".join(f"{k}={v!r}" for k, v in event.input.items())
+                self.out.write(f"  → {event.label}: {event.name}({args})\n")
+            else:
+                self.out.write(f"  ← {event.name} {'ok' if event.status == 'success' else 'failed'}: {event.result}\n")
+        elif isinstance(event, StatusEvent):
+            self._newline()
+            self.err.write(f"[{event.status}] {event.message}\n")
+        elif isinstance(event, CompleteEvent):
+            self._newline()
+            self.out.write(render_prediction(event.prediction, event.model))
+        elif isinstance(event, ErrorEvent):
+            self._newline()
+            self.err.write(f"error ({event.code}): {event.message}\n")
+        self.out.flush()
+
+    def _newline(self) -> None:
+        if self._mid_line:
+            self.out.write("\n")
+            self._mid_line = False
+
+
+def render_prediction(prediction: dict[str, object], model: str) -> str:
+    """The final prediction as an aligned, readable block."""
+    method = prediction.get("verification_method")
+    method = method if isinstance(method, dict) else {}
+
+    def block(title: str, items: object, numbered: bool = False) -> list[str]:
+        values = items if isinstance(items, list) else []
+        return [
+            f"{title if i == 0 else '':<13}{f'{i + 1}.' if numbered else '-'} {v}" for i, v in enumerate(values)
+        ]
+
+    when = str(prediction.get("verification_date", ""))
+    lines = [
+        "",
+        "─" * 60,
+        f"{'Prediction':<13}{prediction.get('prediction_statement', '')}",
+        f"{'Verify on':<13}{_local(when)} ({when})",
+        f"{'Why then':<13}{prediction.get('date_reasoning', '')}",
+        f"{'Category':<13}{prediction.get('verifiable_category', '')}",
+        f"{'':<13}{prediction.get('category_reasoning', '')}",
+        *block("Sources", method.get("source")),
+        *block("Criteria", method.get("criteria")),
+        *block("Steps", method.get("steps"), numbered=True),
+        f"{'Status':<13}{prediction.get('initial_status', 'pending')}",
+        f"{'Model':<13}{model}",
+        "─" * 60,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _local(utc_iso: str) -> str:
+    try:
+        return datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    except ValueError:
+        return utc_iso
+
+
+async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from calledit.runner import stream_call  # deferred: `calledit --help` stays instant
+
+    printer = _Printer(out, err)
+    final: Event | None = None
+    async for event in stream_call(args.prompt, args.timezone):
+        final = event
+        if args.events:
+            out.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
+            out.flush()
+        elif args.json:
+            if isinstance(event, ErrorEvent):
+                printer(event)
+        else:
+            printer(event)
+    if isinstance(final, CompleteEvent):
+        if args.json:
+            out.write(json.dumps({**final.prediction, "model": final.model}, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if isinstance(final, ErrorEvent):
+        return EXIT_BAD_INPUT if final.code in _BAD_INPUT_CODES else EXIT_FAILURE
+    return EXIT_FAILURE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``calledit`` argument parser."""
+    parser = argparse.ArgumentParser(prog="calledit", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    call = sub.add_parser("call", help="analyse a prediction and stream the result")
+    call.add_argument("prompt", help='the prediction, e.g. "Bitcoin will close above 150k by March 2027" (- reads stdin)')
+    call.add_argument(
+        "--timezone", "-z", default=os.environ.get("TZ") or "UTC", help="IANA timezone, e.g. Europe/Paris"
+    )
+    mode = call.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print only the final prediction as JSON")
+    mode.add_argument("--events", action="store_true", help="print every protocol event as a JSON line")
+    dev = sub.add_parser("dev", help="run the whole app locally (gateway emulator, DynamoDB Local, web app)")
+    try:
+        from calledit.local.cli import add_dev_arguments
+    except ImportError:  # the local stack needs the [local] extra
+        dev.set_defaults(dev_unavailable=True)
+    else:
+        add_dev_arguments(dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if args.command == "dev":
+            if getattr(args, "dev_unavailable", False):
+                err.write("error: the local stack needs extra packages: pip install -e '.[local]'\n")
+                return EXIT_FAILURE
+            from calledit.local.cli import run_dev
+
+            return run_dev(args)
+        args.prompt = _read_prompt(args.prompt)
+        return asyncio.run(_call(args, out, err))
+    except CallError as exc:
+        err.write(f"error ({exc.code}): {exc.message}\n")
+        return EXIT_BAD_INPUT if exc.code in _BAD_INPUT_CODES else EXIT_FAILURE
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

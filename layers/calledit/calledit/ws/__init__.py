@@ -1,0 +1,1 @@
+"""WebSocket side: route logic, job records, the coalescing sender and the stream worker."""

@@ -1,0 +1,38 @@
+"""The $connect REQUEST authorizer: a verified ID token from ``?token=`` or no connection."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from calledit.auth.tokens import InvalidToken, verifier_from_settings
+
+logger = logging.getLogger(__name__)
+
+
+class Unauthorized(Exception):
+    """API Gateway answers 401 when the authorizer raises with this exact message."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    """Return an Allow policy with ``{sub, email}`` context, or raise ``Unauthorized``."""
+    params = event.get("queryStringParameters") or {}
+    token = params.get("token") if isinstance(params, dict) else None
+    if not token or len(token) > 8192:
+        raise Unauthorized()
+    try:
+        identity = verifier_from_settings().verify(token)
+    except InvalidToken as exc:
+        logger.info("token rejected: %s", exc)
+        raise Unauthorized() from None
+    return {
+        "principalId": identity.sub,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
+        },
+        "context": {"sub": identity.sub, "email": identity.email or ""},
+    }

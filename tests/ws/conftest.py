@@ -1,0 +1,72 @@
+"""Fixtures for the WebSocket side: API Gateway-shaped events and recording transports."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+
+class Connections:
+    """A stand-in for the management API: frames posted per connection id; some ids gone."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.lock = threading.Lock()
+
+    def factory(self, endpoint: str, connection_id: str) -> _Transport:
+        return _Transport(self, endpoint, connection_id)
+
+
+class _Transport:
+    def __init__(self, owner: Connections, endpoint: str, connection_id: str) -> None:
+        self.owner, self.endpoint, self.connection_id = owner, endpoint, connection_id
+
+    def post(self, data: bytes) -> None:
+        from calledit.ws.transport import ConnectionGone
+
+        with self.owner.lock:
+            if self.connection_id in self.owner.gone:
+                raise ConnectionGone(self.connection_id)
+            self.owner.frames[self.connection_id].append(json.loads(data))
+
+
+@pytest.fixture
+def connections() -> Connections:
+    return Connections()
+
+
+EventFactory = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def ws_event() -> EventFactory:
+    """Build a WebSocket MESSAGE event like API Gateway sends after $connect authorised the user."""
+
+    def make(body: Any = None, *, user: str | None = "user-1", connection_id: str = "Zs1AbC+dE/f=",
+             route: str = "makecall", raw: str | None = None, binary: bool = False) -> dict[str, Any]:
+        authorizer = {"principalId": user, "sub": user, "email": f"{user}@example.com",
+                      "integrationLatency": 12} if user else {}
+        return {
+            "requestContext": {
+                "routeKey": route,
+                "eventType": "MESSAGE",
+                "messageId": "msg-1",
+                "connectionId": connection_id,
+                "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                "stage": "prod",
+                "apiId": "abc123",
+                "requestId": "req-ctx-1",
+                "authorizer": authorizer,
+                "identity": {"sourceIp": "127.0.0.1"},
+            },
+            "body": raw if raw is not None else json.dumps(body),
+            "isBase64Encoded": binary,
+        }
+
+    return make
