@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from calledit.logs import handler_logger
 from calledit.ws.connections import ConnectionStore
 
-logger = Logger()
+logger = handler_logger()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -48,10 +48,20 @@ EventFactory = Callable[..., dict[str, Any]]
 def ws_event() -> EventFactory:
     """Build a WebSocket MESSAGE event like API Gateway sends after $connect authorised the user."""
 
-    def make(body: Any = None, *, user: str | None = "user-1", connection_id: str = "Zs1AbC+dE/f=",
-             route: str = "makecall", raw: str | None = None, binary: bool = False) -> dict[str, Any]:
-        authorizer = {"principalId": user, "sub": user, "email": f"{user}@example.com",
-                      "integrationLatency": 12} if user else {}
+    def make(
+        body: Any = None,
+        *,
+        user: str | None = "user-1",
+        connection_id: str = "Zs1AbC+dE/f=",
+        route: str = "makecall",
+        raw: str | None = None,
+        binary: bool = False,
+    ) -> dict[str, Any]:
+        authorizer = (
+            {"principalId": user, "sub": user, "email": f"{user}@example.com", "integrationLatency": 12}
+            if user
+            else {}
+        )
         return {
             "requestContext": {
                 "routeKey": route,

@@ -23,8 +23,13 @@ def handler(aws: dict[str, str], connections: Any, invoked: list[dict[str, Any]]
 
 
 def call(request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
-    return {"action": "makecall", "prompt": "Bitcoin will close above 150k by March 2027",
-            "timezone": "Europe/Paris", "request_id": request_id, **extra}
+    return {
+        "action": "makecall",
+        "prompt": "Bitcoin will close above 150k by March 2027",
+        "timezone": "Europe/Paris",
+        "request_id": request_id,
+        **extra,
+    }
 
 
 def last(connections: Any, cid: str = "Zs1AbC+dE/f=") -> dict[str, Any]:
@@ -38,8 +43,13 @@ def test_makecall_records_the_job_hands_off_and_acknowledges(handler, ws_event, 
     assert job is not None and job.status == "queued" and job.timezone == "Europe/Paris"
     assert job.endpoint == "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
     ack = last(connections)
-    assert ack == {"type": "status", "status": "accepted", "message": "Your call is queued.",
-                   "request_id": "req-1", "seq": 0}
+    assert ack == {
+        "type": "status",
+        "status": "accepted",
+        "message": "Your call is queued.",
+        "request_id": "req-1",
+        "seq": 0,
+    }
 
 
 BAD_INPUT = [
@@ -59,8 +69,12 @@ BAD_INPUT = [
     ("bad request id", dict(body=call(request_id="has spaces!")), "bad_request", "request_id"),
     ("frame over 32 KB", dict(raw=json.dumps(call(prompt="y" * 40_000))), "too_large", "32 KB"),
     ("resume without id", dict(body={"action": "resume"}), "bad_request", "'request_id'"),
-    ("resume negative seq", dict(body={"action": "resume", "request_id": "r", "after_seq": -1}), "bad_request",
-     "after_seq"),
+    (
+        "resume negative seq",
+        dict(body={"action": "resume", "request_id": "r", "after_seq": -1}),
+        "bad_request",
+        "after_seq",
+    ),
 ]
 
 
@@ -97,8 +111,11 @@ def test_rate_limit_on_concurrent_calls(handler, ws_event, connections, invoked)
 
 def test_cancel_flags_only_the_callers_own_job(handler, ws_event, connections) -> None:
     handler(ws_event(call("mine")))
-    handler(ws_event({"action": "cancel", "request_id": "mine"}, user="user-2", connection_id="other",
-                     route="cancel"))
+    handler(
+        ws_event(
+            {"action": "cancel", "request_id": "mine"}, user="user-2", connection_id="other", route="cancel"
+        )
+    )
     assert connections.frames["other"][-1]["code"] == "not_found"
     assert JobStore().get("user-1", "mine").cancel_requested is False  # type: ignore[union-attr]
     handler(ws_event({"action": "cancel", "request_id": "mine"}, route="cancel"))
@@ -107,23 +124,37 @@ def test_cancel_flags_only_the_callers_own_job(handler, ws_event, connections) -
 
 def test_resume_attaches_a_running_job_to_the_new_connection(handler, ws_event, connections) -> None:
     handler(ws_event(call("r1")))
-    handler(ws_event({"action": "resume", "request_id": "r1", "after_seq": 4}, connection_id="new=", route="resume"))
+    handler(
+        ws_event(
+            {"action": "resume", "request_id": "r1", "after_seq": 4}, connection_id="new=", route="resume"
+        )
+    )
     job = JobStore().get("user-1", "r1")
-    assert job is not None and job.connection_id == "new=" and job.resume_after == 4 and job.attach_version == 1
+    assert (
+        job is not None and job.connection_id == "new=" and job.resume_after == 4 and job.attach_version == 1
+    )
     assert connections.frames["new="][-1]["status"] == "resumed"
 
 
 def test_resume_of_another_users_job_is_not_found(handler, ws_event, connections) -> None:
     handler(ws_event(call("r1")))
-    handler(ws_event({"action": "resume", "request_id": "r1"}, user="intruder", connection_id="x", route="resume"))
+    handler(
+        ws_event({"action": "resume", "request_id": "r1"}, user="intruder", connection_id="x", route="resume")
+    )
     assert connections.frames["x"][-1]["code"] == "not_found"
     assert JobStore().get("user-1", "r1").connection_id == "Zs1AbC+dE/f="  # type: ignore[union-attr]
 
 
 def test_resume_of_a_finished_job_returns_the_stored_result(handler, ws_event, connections) -> None:
     handler(ws_event(call("r1")))
-    final = {"type": "complete", "content": "{}", "prediction": {"a": 1}, "model": "offline-heuristic",
-             "request_id": "r1", "seq": 9}
+    final = {
+        "type": "complete",
+        "content": "{}",
+        "prediction": {"a": 1},
+        "model": "offline-heuristic",
+        "request_id": "r1",
+        "seq": 9,
+    }
     JobStore().finish("user-1", "r1", "completed", last_seq=9, final_frame=final)
     handler(ws_event({"action": "resume", "request_id": "r1"}, connection_id="later", route="resume"))
     assert connections.frames["later"] == [final]

@@ -41,8 +41,13 @@ class RecordingTransport:
 
 
 def tool(phase: str) -> ToolEvent:
-    return ToolEvent(name="current_time", tool_use_id="t1", phase=phase,  # type: ignore[arg-type]
-                     status="running" if phase == "start" else "success", input={"timezone": "UTC"})
+    return ToolEvent(
+        name="current_time",
+        tool_use_id="t1",
+        phase=phase,  # type: ignore[arg-type]
+        status="running" if phase == "start" else "success",
+        input={"timezone": "UTC"},
+    )
 
 
 def complete() -> CompleteEvent:
@@ -98,7 +103,7 @@ async def test_non_text_events_are_not_held_behind_the_text_window() -> None:
 
 
 def test_split_text_respects_the_frame_budget_for_any_characters() -> None:
-    text = ("é€😀\"\\\n" * 20000) + "end"
+    text = ('é€😀"\\\n' * 20000) + "end"
     pieces = split_text(text, budget=1000)
     assert "".join(pieces) == text
     for piece in pieces:
@@ -179,7 +184,7 @@ async def test_backpressure_bounds_the_queue() -> None:
     async with CoalescingSender(transport, "req-9", max_pending=2) as sender:
         for i in range(8):
             await sender.send(StatusEvent(status="running", message=str(i)))
-            assert len(sender.frames) - sender._posted <= 3  # noqa: SLF001 - the bound is the point
+            assert len(sender.frames) - sender._posted <= 3
     assert [f["message"] for f in transport.frames] == [str(i) for i in range(8)]
 
 

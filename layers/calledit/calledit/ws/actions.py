@@ -59,6 +59,14 @@ class Caller:
         return cls(user_id=user_id, connection_id=str(ctx.get("connectionId", "")), endpoint=endpoint)
 
 
+class _Rejected(Exception):
+    """A message we refuse, with what to tell the client."""
+
+    def __init__(self, code: ErrorCode, message: str, request_id: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.request_id = code, message, request_id
+
+
 Invoker = Callable[[dict[str, Any]], None]
 TransportFactory = Callable[[str, str], Transport]
 
@@ -92,9 +100,13 @@ class ActionHandler:
         if not caller.user_id:  # defence in depth: $connect never lets an anonymous client in
             logger.error("message without authorizer context")
             return {"statusCode": 403}
-        parsed = self._parse(event, caller)
-        if parsed is None:
+        try:
+            parsed = self._parse(event)
+        except _Rejected as exc:
+            logger.info("message rejected", extra={"code": exc.code.value, "request_id": exc.request_id})
+            self._fail(caller, exc.request_id, exc.code, exc.message)
             return OK
+        logger.info("action %s", parsed.action, extra={"request_id": getattr(parsed, "request_id", "")})
         if isinstance(parsed, MakeCall):
             self._makecall(parsed, caller)
         elif isinstance(parsed, Cancel):
@@ -107,43 +119,55 @@ class ActionHandler:
 
     # ------------------------------------------------------------------ parsing
 
-    def _parse(self, event: dict[str, Any], caller: Caller) -> MakeCall | Cancel | Resume | Ping | None:
+    def _parse(self, event: dict[str, Any]) -> MakeCall | Cancel | Resume | Ping:
+        """The validated action; raises ``_Rejected`` with a code and plain words otherwise."""
         body = event.get("body")
         if event.get("isBase64Encoded"):
-            return self._fail(caller, "", ErrorCode.BAD_REQUEST, "Binary messages are not supported; send JSON text.")
+            raise _Rejected(ErrorCode.BAD_REQUEST, "Binary messages are not supported; send JSON text.")
         if not isinstance(body, str) or not body.strip():
-            return self._fail(caller, "", ErrorCode.BAD_REQUEST, "Empty message; send a JSON object with an action.")
+            raise _Rejected(ErrorCode.BAD_REQUEST, "Empty message; send a JSON object with an action.")
         if len(body.encode()) > MAX_FRAME_BYTES:
-            return self._fail(caller, "", ErrorCode.TOO_LARGE, "Message too large (limit 32 KB).")
+            raise _Rejected(ErrorCode.TOO_LARGE, "Message too large (limit 32 KB).")
         try:
             data = json.loads(body)
         except ValueError:
-            return self._fail(caller, "", ErrorCode.BAD_REQUEST, "The message is not valid JSON.")
+            raise _Rejected(ErrorCode.BAD_REQUEST, "The message is not valid JSON.") from None
         if not isinstance(data, dict):
-            return self._fail(caller, "", ErrorCode.BAD_REQUEST, "The message must be a JSON object.")
+            raise _Rejected(ErrorCode.BAD_REQUEST, "The message must be a JSON object.")
         raw_id = data.get("request_id")
         request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else ""
         action = data.get("action")
         if action not in KNOWN_ACTIONS:
-            return self._fail(
-                caller, request_id, ErrorCode.UNKNOWN_ACTION,
+            raise _Rejected(
+                ErrorCode.UNKNOWN_ACTION,
                 f"Unknown action {str(action)[:40]!r}; use one of: {', '.join(KNOWN_ACTIONS)}.",
+                request_id,
             )
         try:
             return CLIENT_ACTION.validate_python(data)
         except ValidationError as exc:
-            return self._fail(caller, request_id, *_describe(exc))
+            raise _Rejected(*_describe(exc), request_id) from None
 
     # ------------------------------------------------------------------ actions
 
     def _makecall(self, call: MakeCall, caller: Caller) -> None:
         if self.jobs.count_active(caller.user_id) >= MAX_ACTIVE_JOBS_PER_USER:
-            self._fail(caller, call.request_id, ErrorCode.RATE_LIMITED,
-                       f"You already have {MAX_ACTIVE_JOBS_PER_USER} calls running; wait for one to finish.")
+            self._fail(
+                caller,
+                call.request_id,
+                ErrorCode.RATE_LIMITED,
+                f"You already have {MAX_ACTIVE_JOBS_PER_USER} calls running; wait for one to finish.",
+            )
             return
         try:
-            self.jobs.create(caller.user_id, call.request_id, connection_id=caller.connection_id,
-                             endpoint=caller.endpoint, prompt=call.prompt, timezone=call.timezone)
+            self.jobs.create(
+                caller.user_id,
+                call.request_id,
+                connection_id=caller.connection_id,
+                endpoint=caller.endpoint,
+                prompt=call.prompt,
+                timezone=call.timezone,
+            )
         except JobExists:
             # A retried makecall (e.g. after a reconnect) behaves like resume from the start.
             self._resume(Resume(action="resume", request_id=call.request_id, after_seq=0), caller)
@@ -153,7 +177,9 @@ class ActionHandler:
         except Exception:
             logger.exception("could not start the stream worker")
             self.jobs.finish(caller.user_id, call.request_id, "failed", last_seq=0, final_frame=None)
-            self._fail(caller, call.request_id, ErrorCode.INTERNAL, "Could not start the analysis; try again.")
+            self._fail(
+                caller, call.request_id, ErrorCode.INTERNAL, "Could not start the analysis; try again."
+            )
             return
         self._reply(caller, call.request_id, StatusEvent(status="accepted", message="Your call is queued."))
 
@@ -178,11 +204,16 @@ class ActionHandler:
         if job.status == "abandoned":
             if self.jobs.requeue(caller.user_id, resume.request_id, caller.connection_id):
                 self.invoker({"user_id": caller.user_id, "request_id": resume.request_id})
-                self._reply(caller, resume.request_id,
-                            StatusEvent(status="resumed", message="The analysis was interrupted; restarting it."))
+                self._reply(
+                    caller,
+                    resume.request_id,
+                    StatusEvent(status="resumed", message="The analysis was interrupted; restarting it."),
+                )
             return
         self.jobs.attach(caller.user_id, resume.request_id, caller.connection_id, resume.after_seq)
-        self._reply(caller, resume.request_id, StatusEvent(status="resumed", message="Re-attached to your call."))
+        self._reply(
+            caller, resume.request_id, StatusEvent(status="resumed", message="Re-attached to your call.")
+        )
         latest = self.jobs.get(caller.user_id, resume.request_id)
         if latest is not None and latest.status in TERMINAL:  # finished while we were attaching
             self._replay_final(caller, latest)
@@ -191,8 +222,14 @@ class ActionHandler:
         if job.final_frame:
             self._post(caller, job.final_frame)
         else:
-            self._reply(caller, job.request_id, StatusEvent(status="failed" if job.status == "failed"
-                                                            else "cancelled", message=f"The call {job.status}."))
+            self._reply(
+                caller,
+                job.request_id,
+                StatusEvent(
+                    status="failed" if job.status == "failed" else "cancelled",
+                    message=f"The call {job.status}.",
+                ),
+            )
 
     # ------------------------------------------------------------------ replies
 

@@ -32,7 +32,9 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         "principalId": identity.sub,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}],
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}
+            ],
         },
         "context": {"sub": identity.sub, "email": identity.email or ""},
     }

@@ -19,8 +19,13 @@ class ConnectionStore:
     def add(self, connection_id: str, user_id: str, source_ip: str = "") -> None:
         now = int(time.time())
         self._table.put_item(
-            Item={"connection_id": connection_id, "user_id": user_id, "source_ip": source_ip,
-                  "connected_at": now, "expires_at": now + CONNECTION_TTL_S}
+            Item={
+                "connection_id": connection_id,
+                "user_id": user_id,
+                "source_ip": source_ip,
+                "connected_at": now,
+                "expires_at": now + CONNECTION_TTL_S,
+            }
         )
 
     def remove(self, connection_id: str) -> None:

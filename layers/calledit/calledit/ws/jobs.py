@@ -72,17 +72,28 @@ class JobStore:
     def __init__(self, table_name: str | None = None) -> None:
         self._table = table(table_name or get_settings().jobs_table)
 
-    def create(self, user_id: str, request_id: str, *, connection_id: str, endpoint: str, prompt: str,
-               timezone: str) -> Job:
+    def create(
+        self, user_id: str, request_id: str, *, connection_id: str, endpoint: str, prompt: str, timezone: str
+    ) -> Job:
         """Insert a queued job; raises ``JobExists`` if the request id was used by this user."""
         from botocore.exceptions import ClientError
 
         now = int(time.time())
-        item = {
-            "user_id": user_id, "request_id": request_id, "status": "queued", "connection_id": connection_id,
-            "endpoint": endpoint, "prompt": prompt, "timezone": timezone, "attach_version": 0,
-            "resume_after": 0, "cancel_requested": False, "last_seq": 0, "created_at": now,
-            "updated_at": now, "expires_at": now + JOB_TTL_S,
+        item: dict[str, Any] = {
+            "user_id": user_id,
+            "request_id": request_id,
+            "status": "queued",
+            "connection_id": connection_id,
+            "endpoint": endpoint,
+            "prompt": prompt,
+            "timezone": timezone,
+            "attach_version": 0,
+            "resume_after": 0,
+            "cancel_requested": False,
+            "last_seq": 0,
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": now + JOB_TTL_S,
         }
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(request_id)")
@@ -94,8 +105,9 @@ class JobStore:
 
     def get(self, user_id: str, request_id: str, *, consistent: bool = True) -> Job | None:
         """The job, or None (also for another user's request id: the key includes the user)."""
-        item = self._table.get_item(Key={"user_id": user_id, "request_id": request_id},
-                                    ConsistentRead=consistent).get("Item")
+        item = self._table.get_item(
+            Key={"user_id": user_id, "request_id": request_id}, ConsistentRead=consistent
+        ).get("Item")
         return Job.from_item(item) if item else None
 
     def count_active(self, user_id: str) -> int:
@@ -109,14 +121,21 @@ class JobStore:
         )
         return len(response.get("Items", []))
 
-    def _update(self, user_id: str, request_id: str, values: dict[str, Any], condition: str | None = None,
-                add_version: bool = False) -> bool:
+    def _update(
+        self,
+        user_id: str,
+        request_id: str,
+        values: dict[str, Any],
+        condition: str | None = None,
+        add_version: bool = False,
+        condition_values: dict[str, Any] | None = None,
+    ) -> bool:
         from botocore.exceptions import ClientError
 
         values = {**values, "updated_at": int(time.time())}
         names = {f"#{k}": k for k in values}
         expr = "SET " + ", ".join(f"#{k} = :{k}" for k in values)
-        attr_values: dict[str, Any] = {f":{k}": v for k, v in values.items()}
+        attr_values: dict[str, Any] = {f":{k}": v for k, v in values.items()} | (condition_values or {})
         if add_version:
             expr += " ADD attach_version :one"
             attr_values[":one"] = 1
@@ -150,25 +169,24 @@ class JobStore:
 
     def requeue(self, user_id: str, request_id: str, connection_id: str) -> bool:
         """Restart an abandoned job on a new connection (only if it is still abandoned)."""
-        from botocore.exceptions import ClientError
+        return self._update(
+            user_id,
+            request_id,
+            {"status": "queued", "connection_id": connection_id, "cancel_requested": False},
+            condition="#status = :was",
+            condition_values={":was": "abandoned"},
+        )
 
-        try:
-            self._table.update_item(
-                Key={"user_id": user_id, "request_id": request_id},
-                UpdateExpression="SET #s = :queued, connection_id = :c, cancel_requested = :f, updated_at = :t",
-                ConditionExpression="#s = :abandoned",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":queued": "queued", ":c": connection_id, ":f": False,
-                                           ":t": int(time.time()), ":abandoned": "abandoned"},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def finish(self, user_id: str, request_id: str, status: JobStatus, *, last_seq: int,
-               final_frame: dict[str, Any] | None, prediction: dict[str, Any] | None = None) -> None:
+    def finish(
+        self,
+        user_id: str,
+        request_id: str,
+        status: JobStatus,
+        *,
+        last_seq: int,
+        final_frame: dict[str, Any] | None,
+        prediction: dict[str, Any] | None = None,
+    ) -> None:
         """Record the outcome; written whatever happened to the connection."""
         values: dict[str, Any] = {"status": status, "last_seq": last_seq}
         if final_frame is not None:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -187,10 +188,8 @@ class CoalescingSender:
                     self._frame_text()
                     continue
                 self._wakeup.clear()
-                try:  # a non-text event (or close) cuts the wait short
+                with contextlib.suppress(TimeoutError):  # a non-text event (or close) cuts the wait short
                     await asyncio.wait_for(self._wakeup.wait(), wait)
-                except TimeoutError:
-                    pass
                 continue
             else:
                 self._drained.set()

@@ -46,7 +46,10 @@ class ManagementApiTransport:
             client.post_to_connection(ConnectionId=self.connection_id, Data=data)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            if code == "GoneException" or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410:
+            if (
+                code == "GoneException"
+                or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+            ):
                 raise ConnectionGone(self.connection_id) from None
             if code in _THROTTLE_CODES:
                 raise Throttled(code) from None

@@ -65,7 +65,9 @@ class JobRun:
             return None
         self.attach_version = current.attach_version
         logger.info("re-attaching to a resumed connection", extra={"connection_id": current.connection_id})
-        return self.transport_factory(current.endpoint or self.job.endpoint, current.connection_id), current.resume_after
+        return self.transport_factory(
+            current.endpoint or self.job.endpoint, current.connection_id
+        ), current.resume_after
 
     async def _on_gone(self) -> tuple[Transport, int] | None:
         """The client vanished: wait briefly for a resume from a new connection, else cancel the run."""
@@ -103,7 +105,9 @@ class JobRun:
             self.sender = sender
             watcher = asyncio.create_task(self._watch())
             try:
-                async for event in stream_call(job.prompt, job.timezone, choice=self.choice, cancel_signal=self.cancel):
+                async for event in stream_call(
+                    job.prompt, job.timezone, choice=self.choice, cancel_signal=self.cancel
+                ):
                     final = event
                     await sender.send(event)
             finally:
@@ -111,15 +115,22 @@ class JobRun:
             status = self._status(final, sender.gone)
             # Written before the last flush so a resume arriving now finds the stored result.
             await asyncio.to_thread(
-                self.jobs.finish, job.user_id, job.request_id, status,
+                self.jobs.finish,
+                job.user_id,
+                job.request_id,
+                status,
                 last_seq=sender.last_seq,
                 final_frame=sender.frames[-1] if sender.frames else None,
                 prediction=final.prediction if isinstance(final, CompleteEvent) else None,
             )
         logger.info(
             "job finished",
-            extra={"status": status, "posts": sender.stats.posts, "frames": sender.stats.frames,
-                   "retries": sender.stats.retries},
+            extra={
+                "status": status,
+                "posts": sender.stats.posts,
+                "frames": sender.stats.frames,
+                "retries": sender.stats.retries,
+            },
         )
         return status
 
@@ -133,7 +144,9 @@ class JobRun:
         return "abandoned" if gone else "failed"
 
 
-async def run_worker(payload: dict[str, Any], *, jobs: JobStore | None = None, **options: Any) -> JobStatus | None:
+async def run_worker(
+    payload: dict[str, Any], *, jobs: JobStore | None = None, **options: Any
+) -> JobStatus | None:
     """Entry point for one async invocation; ignores duplicate deliveries of a job already started."""
     request = WorkerRequest.model_validate(payload)
     jobs = jobs or JobStore()
