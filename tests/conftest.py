@@ -75,8 +75,13 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "CALLEDIT_MODEL": "offline",
     }
     env.update({var: f"test-{logical}" for logical, var in TABLE_ENV.items()})
-    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_LAMBDA",
-                "CALLEDIT_MANAGEMENT_ENDPOINT", "AWS_PROFILE"):
+    for key in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "CALLEDIT_MANAGEMENT_ENDPOINT",
+        "AWS_PROFILE",
+    ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -77,5 +77,5 @@ async def test_bad_tokens_are_refused_with_unauthorized(configured: Any, signed_
         "tampered": tokens["IdToken"][:-4] + ("AAAA" if not tokens["IdToken"].endswith("AAAA") else "BBBB"),
         "huge": "a" * 9000,
     }[kind]
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         await authorize(token)

@@ -21,7 +21,9 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[b
     return subprocess.run([*CLI, *args], input=stdin, capture_output=True, env=env, timeout=120, check=False)
 
 
-def test_streams_and_pretty_prints(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_streams_and_pretty_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CALLEDIT_MODEL", "offline")
     code = main(["call", "Bitcoin will close above 150k by March 2027", "--timezone", "Europe/Paris"])
     out, err = capsys.readouterr()
@@ -33,7 +35,9 @@ def test_streams_and_pretty_prints(capsys: pytest.CaptureFixture[str], monkeypat
     assert "[running]" in err
 
 
-def test_json_mode_prints_only_the_prediction(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_mode_prints_only_the_prediction(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CALLEDIT_MODEL", "offline")
     assert main(["call", "It will rain in London tomorrow", "--json", "-z", "Europe/London"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -59,15 +63,23 @@ def test_bad_input_exits_2_without_traceback(args: list[str], stdin: bytes | Non
 
 def test_non_utf8_argv_exits_2() -> None:
     result = subprocess.run(
-        [*CLI, "call", os.fsdecode(b"caf\xe9 tomorrow")], capture_output=True, timeout=60, check=False,
+        [*CLI, "call", os.fsdecode(b"caf\xe9 tomorrow")],
+        capture_output=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "CALLEDIT_MODEL": "offline"},
     )
     assert result.returncode == 2 and b"not valid UTF-8" in result.stderr
 
 
 def test_missing_provider_extra_exits_1_with_the_extra_named() -> None:
-    result = subprocess.run([*CLI, "call", "Rain tomorrow"], capture_output=True, timeout=60, check=False,
-                            env={**os.environ, "CALLEDIT_MODEL": "nonsense"})
+    result = subprocess.run(
+        [*CLI, "call", "Rain tomorrow"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "CALLEDIT_MODEL": "nonsense"},
+    )
     assert result.returncode == 1
     assert b"unknown CALLEDIT_MODEL" in result.stderr and b"Traceback" not in result.stderr
 
@@ -76,7 +88,12 @@ def test_installed_entry_point_runs() -> None:
     exe = ROOT / ".venv" / "bin" / "calledit"
     if not exe.exists():
         pytest.fail(".venv/bin/calledit is missing: run scripts/bootstrap")
-    result = subprocess.run([str(exe), "call", "Rain in Paris tomorrow", "--json"], capture_output=True,
-                            timeout=120, check=False, env={**os.environ, "CALLEDIT_MODEL": "offline"})
+    result = subprocess.run(
+        [str(exe), "call", "Rain in Paris tomorrow", "--json"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "CALLEDIT_MODEL": "offline"},
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verifiable_category"] == "api_tool_verifiable"

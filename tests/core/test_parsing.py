@@ -38,7 +38,10 @@ def test_finds_and_repairs(text: str) -> None:
 
 def test_offsets_are_normalised_to_utc() -> None:
     data = {**GOOD, "verification_date": "2026-12-25T23:59:59+01:00"}
-    assert parse_prediction(json.dumps(data)).model_dump(mode="json")["verification_date"] == "2026-12-25T22:59:59Z"
+    assert (
+        parse_prediction(json.dumps(data)).model_dump(mode="json")["verification_date"]
+        == "2026-12-25T22:59:59Z"
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,7 +51,10 @@ def test_offsets_are_normalised_to_utc() -> None:
         ('{"foo": 1}', "no prediction_statement"),
         (json.dumps({**GOOD, "verifiable_category": "vibes"}), "verifiable_category"),
         (json.dumps({**GOOD, "verification_date": "2026-12-25T10:00:00"}), "timezone offset"),
-        (json.dumps({**GOOD, "verification_method": {"source": [], "criteria": ["a"], "steps": ["b"]}}), "source"),
+        (
+            json.dumps({**GOOD, "verification_method": {"source": [], "criteria": ["a"], "steps": ["b"]}}),
+            "source",
+        ),
     ],
 )
 def test_clear_errors(text: str, words: str) -> None:

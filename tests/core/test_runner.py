@@ -72,7 +72,11 @@ async def test_no_date_phrase_assumes_one_year_and_says_so() -> None:
 
 @pytest.mark.parametrize(
     ("prompt", "tz", "code"),
-    [("   ", "UTC", "bad_request"), ("x" * 2001, "UTC", "too_large"), ("Rain tomorrow", "Nope/Zone", "bad_request")],
+    [
+        ("   ", "UTC", "bad_request"),
+        ("x" * 2001, "UTC", "too_large"),
+        ("Rain tomorrow", "Nope/Zone", "bad_request"),
+    ],
 )
 async def test_bad_input_ends_with_an_error_event(prompt: str, tz: str, code: str) -> None:
     events = await run_call(prompt, tz, choice=offline())
@@ -82,7 +86,9 @@ async def test_bad_input_ends_with_an_error_event(prompt: str, tz: str, code: st
 async def test_cancel_signal_stops_the_run() -> None:
     cancel = threading.Event()
     events = []
-    async for event in stream_call("Bitcoin above 100k by 2030", "UTC", choice=offline(0.002), cancel_signal=cancel):
+    async for event in stream_call(
+        "Bitcoin above 100k by 2030", "UTC", choice=offline(0.002), cancel_signal=cancel
+    ):
         events.append(event)
         if isinstance(event, TextEvent):
             cancel.set()
