@@ -53,7 +53,9 @@ class _Printer:
                 args = ", ".join(f"{k}={v!r}" for k, v in event.input.items())
                 self.out.write(f"  → {event.label}: {event.name}({args})\n")
             else:
-                self.out.write(f"  ← {event.name} {'ok' if event.status == 'success' else 'failed'}: {event.result}\n")
+                self.out.write(
+                    f"  ← {event.name} {'ok' if event.status == 'success' else 'failed'}: {event.result}\n"
+                )
         elif isinstance(event, StatusEvent):
             self._newline()
             self.err.write(f"[{event.status}] {event.message}\n")
@@ -79,7 +81,8 @@ def render_prediction(prediction: dict[str, object], model: str) -> str:
     def block(title: str, items: object, numbered: bool = False) -> list[str]:
         values = items if isinstance(items, list) else []
         return [
-            f"{title if i == 0 else '':<13}{f'{i + 1}.' if numbered else '-'} {v}" for i, v in enumerate(values)
+            f"{title if i == 0 else '':<13}{f'{i + 1}.' if numbered else '-'} {v}"
+            for i, v in enumerate(values)
         ]
 
     when = str(prediction.get("verification_date", ""))
@@ -104,7 +107,9 @@ def render_prediction(prediction: dict[str, object], model: str) -> str:
 
 def _local(utc_iso: str) -> str:
     try:
-        return datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        return (
+            datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        )
     except ValueError:
         return utc_iso
 
@@ -126,7 +131,9 @@ async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             printer(event)
     if isinstance(final, CompleteEvent):
         if args.json:
-            out.write(json.dumps({**final.prediction, "model": final.model}, indent=2, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({**final.prediction, "model": final.model}, indent=2, ensure_ascii=False) + "\n"
+            )
         return EXIT_OK
     if isinstance(final, ErrorEvent):
         return EXIT_BAD_INPUT if final.code in _BAD_INPUT_CODES else EXIT_FAILURE
@@ -135,10 +142,14 @@ async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``calledit`` argument parser."""
-    parser = argparse.ArgumentParser(prog="calledit", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="calledit", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     call = sub.add_parser("call", help="analyse a prediction and stream the result")
-    call.add_argument("prompt", help='the prediction, e.g. "Bitcoin will close above 150k by March 2027" (- reads stdin)')
+    call.add_argument(
+        "prompt", help='the prediction, e.g. "Bitcoin will close above 150k by March 2027" (- reads stdin)'
+    )
     call.add_argument(
         "--timezone", "-z", default=os.environ.get("TZ") or "UTC", help="IANA timezone, e.g. Europe/Paris"
     )
@@ -167,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_FAILURE
             from calledit.local.cli import run_dev
 
-            return run_dev(args)
+            return int(run_dev(args))
         args.prompt = _read_prompt(args.prompt)
         return asyncio.run(_call(args, out, err))
     except CallError as exc:

@@ -37,7 +37,9 @@ def parse_prediction(text: str) -> Prediction:
             continue
         saw_json = True
         if "prediction_statement" not in data:
-            inner = next((v for v in data.values() if isinstance(v, dict) and "prediction_statement" in v), None)
+            inner = next(
+                (v for v in data.values() if isinstance(v, dict) and "prediction_statement" in v), None
+            )
             if inner is None:
                 continue
             data = inner

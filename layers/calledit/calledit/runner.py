@@ -85,7 +85,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 def _summary(content: list[Any]) -> str:
-    parts = [json.dumps(c["json"], ensure_ascii=False) if "json" in c else str(c.get("text", "")) for c in content]
+    parts = [
+        json.dumps(c["json"], ensure_ascii=False) if "json" in c else str(c.get("text", "")) for c in content
+    ]
     text = " ".join(p for p in parts if p)
     return text if len(text) <= MAX_TOOL_RESULT_CHARS else text[: MAX_TOOL_RESULT_CHARS - 1] + "…"
 
@@ -163,8 +165,12 @@ def _final_event(outcome: dict[str, Any], label: str, cancel: threading.Event) -
         logger.error("agent run failed", exc_info=error)
         name = type(error).__name__
         if "Throttl" in name:
-            return ErrorEvent(code=ErrorCode.RATE_LIMITED, message="The model is busy right now; try again shortly.")
-        return ErrorEvent(code=ErrorCode.MODEL_ERROR, message=f"The model could not finish the analysis ({name}).")
+            return ErrorEvent(
+                code=ErrorCode.RATE_LIMITED, message="The model is busy right now; try again shortly."
+            )
+        return ErrorEvent(
+            code=ErrorCode.MODEL_ERROR, message=f"The model could not finish the analysis ({name})."
+        )
     try:
         prediction = _prediction_from(result)
     except CallError as exc:

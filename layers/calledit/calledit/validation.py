@@ -24,7 +24,9 @@ def check_timezone(name: str) -> str:
     try:
         return str(pytz.timezone(name.strip()).zone)
     except pytz.UnknownTimeZoneError:
-        raise BadInput(f"unknown timezone {name.strip()!r}: use an IANA name such as 'Europe/Paris'") from None
+        raise BadInput(
+            f"unknown timezone {name.strip()!r}: use an IANA name such as 'Europe/Paris'"
+        ) from None
 
 
 def check_prompt(prompt: str) -> str:

@@ -123,18 +123,16 @@ class OfflineHeuristicModel(Model):
                 f"First I check the current time in {request.timezone}.\n"
             )
             tool = ("current_time", {"timezone": request.timezone})
-        elif transcript.ok("parse_date_with_timezone") is None and transcript.attempts(
-            "parse_date_with_timezone"
-        ) < 2:
+        elif (
+            transcript.ok("parse_date_with_timezone") is None
+            and transcript.attempts("parse_date_with_timezone") < 2
+        ):
             phrase, found = _phrase_for(transcript)
             now = transcript.ok("current_time") or {}
-            text = (
-                f"It is {now.get('weekday', '')} {now.get('local', '')} there. ".replace("  ", " ")
-                + (
-                    f"The time frame in the prediction is “{phrase}”; resolving it in {request.timezone}.\n"
-                    if found
-                    else f"I found no time frame, so I assume “{phrase}” and resolve it.\n"
-                )
+            text = f"It is {now.get('weekday', '')} {now.get('local', '')} there. ".replace("  ", " ") + (
+                f"The time frame in the prediction is “{phrase}”; resolving it in {request.timezone}.\n"
+                if found
+                else f"I found no time frame, so I assume “{phrase}” and resolve it.\n"
             )
             tool_input: dict[str, Any] = {"date_text": phrase, "timezone": request.timezone}
             if now.get("local"):
@@ -192,10 +190,9 @@ def _chunks(text: str) -> Iterator[str]:
 
 
 def _forced_tool(tool_choice: ToolChoice | None) -> str | None:
-    if tool_choice and "tool" in tool_choice:
-        name = tool_choice["tool"].get("name")  # type: ignore[typeddict-item]
-        return str(name) if name else None
-    return None
+    forced: Any = (tool_choice or {}).get("tool")
+    name = forced.get("name") if isinstance(forced, dict) else None
+    return str(name) if name else None
 
 
 def _phrase_for(transcript: _Transcript) -> tuple[str, bool]:
@@ -213,11 +210,17 @@ def build_prediction(transcript: _Transcript) -> dict[str, Any]:
     statement = transcript.request.prediction
     resolved = transcript.ok("parse_date_with_timezone") or {}
     requested = next(
-        (inp.get("date_text") for name, inp in reversed(transcript.calls) if name == "parse_date_with_timezone"),
+        (
+            inp.get("date_text")
+            for name, inp in reversed(transcript.calls)
+            if name == "parse_date_with_timezone"
+        ),
         None,
     )
     verification_date = resolved.get("utc") or (transcript.ok("current_time") or {}).get("utc")
-    date_reasoning = str(resolved.get("reasoning") or "The date could not be resolved; using the current time.")
+    date_reasoning = str(
+        resolved.get("reasoning") or "The date could not be resolved; using the current time."
+    )
     if requested == FALLBACK_PHRASE:
         date_reasoning = f"No time frame was stated, so one year was assumed. {date_reasoning}"
     local_when = resolved.get("local") or verification_date
@@ -228,7 +231,10 @@ def build_prediction(transcript: _Transcript) -> dict[str, Any]:
         "date_reasoning": date_reasoning,
         "verification_method": {
             "source": list(kind.sources),
-            "criteria": [f"The statement is true as written: “{_clip(statement)}”", f"Judged at {local_when}"],
+            "criteria": [
+                f"The statement is true as written: “{_clip(statement)}”",
+                f"Judged at {local_when}",
+            ],
             "steps": [*kind.steps, f"Record the outcome on or after {local_when}"],
         },
         "verifiable_category": kind.category.value,

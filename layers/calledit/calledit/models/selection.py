@@ -63,7 +63,9 @@ class ModelConfig:
         in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in env
         provider = (env.get("CALLEDIT_MODEL") or ("bedrock" if in_lambda else "offline")).strip().lower()
         if provider not in PROVIDERS:
-            raise ModelUnavailable(f"unknown CALLEDIT_MODEL {provider!r}; choose one of {', '.join(PROVIDERS)}")
+            raise ModelUnavailable(
+                f"unknown CALLEDIT_MODEL {provider!r}; choose one of {', '.join(PROVIDERS)}"
+            )
         try:
             delay = float(env.get("CALLEDIT_OFFLINE_DELAY_MS", "0") or 0)
         except ValueError:
@@ -117,7 +119,9 @@ def select_model(config: ModelConfig | None = None) -> ModelChoice:
             client_args["base_url"] = config.base_url
         return ModelChoice(cls(client_args=client_args, model_id=model_id), f"openai:{model_id}")
     if config.provider == "ollama":
-        return ModelChoice(cls(config.base_url or "http://127.0.0.1:11434", model_id=model_id), f"ollama:{model_id}")
+        return ModelChoice(
+            cls(config.base_url or "http://127.0.0.1:11434", model_id=model_id), f"ollama:{model_id}"
+        )
     if config.provider == "litellm":
         litellm_args: dict[str, Any] = {}
         if config.api_key:
