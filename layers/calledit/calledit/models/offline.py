@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections.abc import AsyncGenerator, AsyncIterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 from strands.models.model import Model
@@ -190,7 +190,8 @@ def _chunks(text: str) -> Iterator[str]:
 
 
 def _forced_tool(tool_choice: ToolChoice | None) -> str | None:
-    forced: Any = (tool_choice or {}).get("tool")
+    choice: dict[str, Any] = cast(dict[str, Any], tool_choice or {})
+    forced = choice.get("tool")
     name = forced.get("name") if isinstance(forced, dict) else None
     return str(name) if name else None
 
