@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -158,11 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--events", action="store_true", help="print every protocol event as a JSON line")
     dev = sub.add_parser("dev", help="run the whole app locally (gateway emulator, DynamoDB Local, web app)")
     try:
-        from calledit.local.cli import add_dev_arguments
-    except ImportError:  # the local stack needs the [local] extra
+        local_cli = importlib.import_module("calledit.local.cli")
+    except ImportError:  # the local stack needs the [local] extra (aiohttp, PyYAML)
         dev.set_defaults(dev_unavailable=True)
     else:
-        add_dev_arguments(dev)
+        local_cli.add_dev_arguments(dev)
     return parser
 
 
@@ -176,9 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if getattr(args, "dev_unavailable", False):
                 err.write("error: the local stack needs extra packages: pip install -e '.[local]'\n")
                 return EXIT_FAILURE
-            from calledit.local.cli import run_dev
-
-            return int(run_dev(args))
+            return int(importlib.import_module("calledit.local.cli").run_dev(args))
         args.prompt = _read_prompt(args.prompt)
         return asyncio.run(_call(args, out, err))
     except CallError as exc:
