@@ -175,3 +175,21 @@ def test_worker_start_failure_is_reported(aws, ws_event, connections) -> None:
     frame = last(connections)
     assert frame["code"] == "internal" and "lambda down" not in frame["message"]
     assert JobStore().get("user-1", "r").status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_dead_workers_stale_job_does_not_count_against_the_limit(handler, ws_event, connections) -> None:
+    import time
+
+    from calledit.aws import table
+    from calledit.settings import get_settings
+    from calledit.ws.jobs import STALE_AFTER_S
+
+    for i in range(MAX_ACTIVE_JOBS_PER_USER):
+        handler(ws_event(call(f"r{i}")))
+    table(get_settings().jobs_table).update_item(
+        Key={"user_id": "user-1", "request_id": "r0"},
+        UpdateExpression="SET updated_at = :old",
+        ExpressionAttributeValues={":old": int(time.time()) - STALE_AFTER_S - 1},
+    )
+    handler(ws_event(call("next")))
+    assert last(connections)["status"] == "accepted"

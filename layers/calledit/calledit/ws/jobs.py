@@ -11,6 +11,8 @@ from calledit.aws import table
 from calledit.settings import get_settings
 
 JOB_TTL_S = 24 * 3600
+# A job not updated for this long is not counted as running (its worker died; Lambda's limit is 300 s).
+STALE_AFTER_S = 600
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "abandoned"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running"})
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -116,7 +118,8 @@ class JobStore:
 
         response = self._table.query(
             KeyConditionExpression=Key("user_id").eq(user_id),
-            FilterExpression=Attr("status").is_in(list(ACTIVE)) & Attr("expires_at").gt(int(time.time())),
+            FilterExpression=Attr("status").is_in(list(ACTIVE))
+            & Attr("updated_at").gt(int(time.time()) - STALE_AFTER_S),
             ProjectionExpression="request_id",
         )
         return len(response.get("Items", []))
