@@ -1,0 +1,17 @@
+"""Lambda: the predictions REST API (Powertools resolver behind the Cognito authorizer)."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from calledit.api.app import handle
+from calledit.logs import handler_logger
+
+logger = handler_logger()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Route the request; errors are JSON bodies `{code, message}`."""
+    return handle(event, context)

@@ -1,0 +1,1 @@
+"""The predictions REST API (Powertools resolver): Log Call, list, detail, outcome, due list."""

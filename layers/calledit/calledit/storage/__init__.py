@@ -1,0 +1,1 @@
+"""DynamoDB repositories for saved predictions."""

@@ -1,0 +1,67 @@
+"""Schemathesis against the generated OpenAPI document: no input makes the API answer 5xx."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from calledit.api.app import openapi_document
+
+from .conftest import Context, rest_event
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """Serve the document and turn every other request into an API Gateway event for the handler."""
+    import predictions
+
+    path = environ["PATH_INFO"]
+    if path == "/openapi.json":
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(openapi_document()).encode()]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length).decode("utf-8", "replace") if length else None
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)) or None
+    event = rest_event(environ["REQUEST_METHOD"], path, user="fuzzer", query=query, raw_body=body)
+    response = predictions.handler(event, Context())
+    headers = {**(response.get("headers") or {})}
+    headers.update({k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+    start_response(f"{response['statusCode']} X", list(headers.items()))
+    return [(response.get("body") or "").encode()]
+
+
+schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app)
+
+
+@pytest.fixture(autouse=True)
+def _moto(aws: dict[str, str]) -> None:
+    from calledit.api.app import get_app
+
+    get_app.cache_clear()
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case: Any) -> None:
+    response = case.call()
+    assert response.status_code < 500, (case.method, case.path, response.text)
+    if response.status_code >= 400:
+        body = json.loads(response.text)
+        assert set(body) == {"code", "message"}, body
+
+
+def test_document_covers_every_template_route() -> None:
+    paths = openapi_document()["paths"]
+    assert {
+        "/predictions",
+        "/predictions/due",
+        "/predictions/{prediction_id}",
+        "/log-call",
+        "/list-predictions",
+    } <= set(paths)
+    assert set(paths["/predictions/{prediction_id}"]) >= {"get", "patch", "delete"}
