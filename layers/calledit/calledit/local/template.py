@@ -1,0 +1,203 @@
+"""Read template.yaml: tables, functions, WebSocket routes and REST events, intrinsics resolved locally."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STACK_NAME = "calledit-local"
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """CloudFormation YAML: ``!Ref x`` becomes ``{"Ref": x}``, ``!Sub s`` ``{"Fn::Sub": s}``, ..."""
+
+
+def _tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
+    key = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {key: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Parse a CloudFormation/SAM template."""
+    data: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return data
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: its handler ``module.attr`` and resolved environment."""
+
+    name: str
+    handler: str
+    environment: dict[str, str]
+    timeout_s: int
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """One REST API event: method, path template (``/predictions/{id}``) and the function behind it."""
+
+    method: str
+    path: str
+    function: str
+    authorized: bool
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters if this route serves ``method path``, else None."""
+        if method.upper() != self.method:
+            return None
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
+        m = re.fullmatch(pattern, path)
+        return m.groupdict() if m else None
+
+
+@dataclass
+class LocalTemplate:
+    """What the local stack needs from the template."""
+
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # physical name -> properties
+    table_names: dict[str, str] = field(default_factory=dict)  # logical id -> physical name
+    functions: dict[str, Function] = field(default_factory=dict)
+    ws_routes: dict[str, str] = field(default_factory=dict)  # route key -> function
+    ws_authorizer: str | None = None
+    ws_identity_source: str = "token"
+    route_selection: str = "$request.body.action"
+    ws_stage: str = "prod"
+    rest_routes: list[RestRoute] = field(default_factory=list)
+
+
+def table_name(logical_id: str) -> str:
+    """The local physical name of a table."""
+    return f"{STACK_NAME}-{logical_id}"
+
+
+class _Resolver:
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        self.resources: dict[str, Any] = template.get("Resources", {})
+        self.params = {
+            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+        } | parameters
+        self.pseudo = {
+            "AWS::Region": REGION,
+            "AWS::StackName": STACK_NAME,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.params:
+            return self.params[name]
+        res = self.resources.get(name, {})
+        if res.get("Type") == "AWS::DynamoDB::Table":
+            return table_name(name)
+        return name  # functions, APIs, pools: the logical id is the local name
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self.ref(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target, attr = value["Fn::GetAtt"]
+            return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            items = self(parts)
+            return sep.join(str(p) for p in (items if isinstance(items, list) else items.split(",")))
+        if "Fn::Select" in value:
+            index, items = value["Fn::Select"]
+            resolved = self(items)
+            seq = resolved if isinstance(resolved, list) else str(resolved).split(",")
+            return seq[int(index)]
+        if "Fn::Sub" in value:
+            spec = value["Fn::Sub"]
+            text, extra = (spec, {}) if isinstance(spec, str) else (spec[0], self(spec[1]))
+
+            def sub(m: re.Match[str]) -> str:
+                key = m.group(1)
+                if key in extra:
+                    return str(extra[key])
+                return self.ref(key.split(".")[0])
+
+            return re.sub(r"\$\{([^}]+)\}", sub, text)
+        return {k: self(v) for k, v in value.items()}
+
+
+def read_template(path: Path, parameters: dict[str, str] | None = None) -> LocalTemplate:
+    """Extract tables, functions and routes from ``path``."""
+    raw = load_yaml(path)
+    resolve = _Resolver(raw, parameters or {})
+    resources: dict[str, Any] = raw.get("Resources", {})
+    glob = raw.get("Globals", {}).get("Function", {})
+    out = LocalTemplate()
+    integrations: dict[str, str] = {}
+    for name, res in resources.items():
+        kind, props = res.get("Type"), res.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            out.table_names[name] = table_name(name)
+            out.tables[table_name(name)] = props
+        elif kind == "AWS::Serverless::Function":
+            env = {
+                **resolve(glob.get("Environment", {}).get("Variables", {})),
+                **resolve(props.get("Environment", {}).get("Variables", {})),
+            }
+            out.functions[name] = Function(
+                name,
+                props["Handler"],
+                {k: str(v) for k, v in env.items()},
+                int(props.get("Timeout", glob.get("Timeout", 3))),
+            )
+            for event in props.get("Events", {}).values():
+                if event.get("Type") == "Api":
+                    ev = event["Properties"]
+                    auth = (ev.get("Auth") or {}).get("Authorizer")
+                    out.rest_routes.append(RestRoute(ev["Method"].upper(), ev["Path"], name, auth != "NONE"))
+        elif kind == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType") == "WEBSOCKET":
+            out.route_selection = props.get("RouteSelectionExpression", out.route_selection)
+        elif kind == "AWS::ApiGatewayV2::Integration":
+            uri = str(resolve(props.get("IntegrationUri", "")))
+            integrations[name] = _function_in(uri, resources)
+        elif kind == "AWS::ApiGatewayV2::Authorizer":
+            out.ws_authorizer = _function_in(str(resolve(props.get("AuthorizerUri", ""))), resources)
+            sources = props.get("IdentitySource") or ["route.request.querystring.token"]
+            out.ws_identity_source = str(sources[0]).rsplit(".", 1)[-1]
+        elif kind == "AWS::ApiGatewayV2::Stage":
+            out.ws_stage = str(resolve(props.get("StageName", out.ws_stage)))
+    for res in resources.values():
+        if res.get("Type") == "AWS::ApiGatewayV2::Route":
+            props = res["Properties"]
+            target = str(resolve(props.get("Target", ""))).removeprefix("integrations/")
+            if target in integrations:
+                out.ws_routes[props["RouteKey"]] = integrations[target]
+    return out
+
+
+def _function_in(uri: str, resources: dict[str, Any]) -> str:
+    """The function logical id named inside an integration/authorizer URI."""
+    m = re.search(r"/functions/([^/]+)/invocations", uri)
+    if m is None or resources.get(m.group(1), {}).get("Type") != "AWS::Serverless::Function":
+        raise ValueError(f"no function found in {uri}")
+    return m.group(1)
