@@ -91,6 +91,7 @@ class DynamoDBLocal:
                 "-dbPath",
                 str(self.data_dir),
                 "-sharedDb",
+                "-disableTelemetry",  # and no network calls from a local tool
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
