@@ -1,0 +1,75 @@
+import { useEffect, useMemo, useState } from 'react'
+import type { AppConfig } from './config'
+import { DueList } from './components/DueList'
+import { MakeCall } from './components/MakeCall'
+import { MyCalls } from './components/MyCalls'
+import { SignIn } from './components/SignIn'
+import { AuthService, type Session } from './services/auth'
+import { PredictionService } from './services/predictions'
+import { WebSocketService, type ConnectionState } from './services/websocket'
+
+type Route = 'call' | 'calls' | 'due'
+const ROUTES: { id: Route; label: string }[] = [
+  { id: 'call', label: 'Make a Call' },
+  { id: 'calls', label: 'My Calls' },
+  { id: 'due', label: 'Due' },
+]
+
+function routeFromHash(): Route {
+  const id = window.location.hash.replace('#/', '')
+  return ROUTES.some((r) => r.id === id) ? (id as Route) : 'call'
+}
+
+export function App({ config }: { config: AppConfig }) {
+  const auth = useMemo(() => new AuthService(config.cognitoEndpoint, config.cognitoClientId), [config])
+  const [session, setSession] = useState<Session | null>(() => auth.current())
+  const [route, setRoute] = useState<Route>(routeFromHash)
+  const [connection, setConnection] = useState<ConnectionState>('idle')
+  const api = useMemo(() => new PredictionService(config.apiUrl, () => auth.token()), [auth, config])
+  const socket = useMemo(() => new WebSocketService({ url: config.websocketUrl, token: () => auth.token() }), [auth, config])
+
+  useEffect(() => socket.onStateChange(setConnection), [socket])
+  useEffect(() => () => socket.close(), [socket])
+  useEffect(() => {
+    const onHash = () => setRoute(routeFromHash())
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
+
+  function go(next: Route) {
+    window.location.hash = `#/${next}`
+    setRoute(next)
+  }
+
+  function signOut() {
+    socket.close()
+    auth.signOut()
+    setSession(null)
+  }
+
+  return (
+    <div className="app">
+      <header>
+        <h1>CalledIt</h1>
+        {session && (
+          <nav aria-label="Main">
+            {ROUTES.map((r) => (
+              <a key={r.id} href={`#/${r.id}`} aria-current={route === r.id ? 'page' : undefined}>{r.label}</a>
+            ))}
+            <button type="button" className="link" onClick={signOut}>Sign out</button>
+          </nav>
+        )}
+      </header>
+      <main>
+        {!session && <SignIn auth={auth} onSignedIn={setSession} />}
+        {session && connection === 'reconnecting' && (
+          <p role="status" className="banner">Connection lost, reconnecting… your call will resume.</p>
+        )}
+        {session && route === 'call' && <MakeCall socket={socket} api={api} onSaved={() => go('calls')} />}
+        {session && route === 'calls' && <MyCalls api={api} />}
+        {session && route === 'due' && <DueList api={api} />}
+      </main>
+      <footer className="muted">Signed in as {session?.email ?? '—'}</footer>
+    </div>
+  )
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from 'vitest'
+import { ApiError, PredictionService } from './predictions'
+
+function reply(status: number, body: unknown): Response {
+  return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+}
+
+describe('PredictionService', () => {
+  it('sends the token and the body, and builds list queries', async () => {
+    const fetchFn = vi.fn(async () => reply(200, { items: [], next_cursor: null }))
+    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    await api.list({ status: 'pending', cursor: 'abc', limit: 5 })
+    const [url, init] = fetchFn.mock.calls[0] as unknown as [string, RequestInit]
+    expect(url).toBe('http://api/predictions?status=pending&cursor=abc&limit=5')
+    expect((init.headers as Record<string, string>).Authorization).toBe('Bearer T')
+  })
+
+  it('turns API errors into plain messages', async () => {
+    const fetchFn = vi.fn(async () => reply(422, { code: 'bad_request', message: 'prediction.verification_date: bad' }))
+    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    await expect(api.recordOutcome('id', 'true', '')).rejects.toMatchObject({ status: 422, message: 'prediction.verification_date: bad' })
+  })
+
+  it('asks the user to sign in when there is no token or the token expired', async () => {
+    const noToken = new PredictionService('http://api', async () => null)
+    await expect(noToken.due()).rejects.toBeInstanceOf(ApiError)
+    const fetchFn = vi.fn(async () => reply(401, { message: 'Unauthorized' }))
+    const expired = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    await expect(expired.due()).rejects.toThrow('Sign in again')
+  })
+
+  it('reports network failures in words', async () => {
+    const fetchFn = vi.fn(async () => {
+      throw new TypeError('Failed to fetch')
+    })
+    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    await expect(api.remove('x')).rejects.toThrow('Cannot reach the server')
+  })
+})

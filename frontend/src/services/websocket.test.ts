@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { ServerFrame } from '../types'
+import { WebSocketService, type SocketLike } from './websocket'
+
+class FakeSocket implements SocketLike {
+  static all: FakeSocket[] = []
+  readyState = 0
+  sent: Record<string, unknown>[] = []
+  onopen: ((ev: Event) => void) | null = null
+  onclose: ((ev: CloseEvent) => void) | null = null
+  onmessage: ((ev: MessageEvent) => void) | null = null
+  onerror: ((ev: Event) => void) | null = null
+  url: string
+  constructor(url: string) {
+    this.url = url
+    FakeSocket.all.push(this)
+  }
+  open() {
+    this.readyState = 1
+    this.onopen?.(new Event('open'))
+  }
+  send(data: string) {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>)
+  }
+  receive(frame: Partial<ServerFrame> & { request_id: string; seq: number; type: string }) {
+    this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(frame) }))
+  }
+  drop() {
+    this.readyState = 3
+    this.onclose?.(new CloseEvent('close', { code: 1006 }))
+  }
+  close() {
+    this.readyState = 3
+  }
+}
+
+function service(token: string | null = 'tok en') {
+  return new WebSocketService({
+    url: 'ws://x/ws',
+    token: async () => token,
+    createSocket: (url) => new FakeSocket(url),
+    newRequestId: () => 'req-1',
+    heartbeatMs: 1000,
+  })
+}
+
+async function connected(svc: WebSocketService): Promise<FakeSocket> {
+  const pending = svc.connect()
+  await vi.waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0))
+  const socket = FakeSocket.all.at(-1)!
+  socket.open()
+  await pending
+  return socket
+}
+
+beforeEach(() => {
+  FakeSocket.all = []
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('WebSocketService', () => {
+  it('connects with the token in the query string and correlates frames by request id', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    expect(socket.url).toBe('ws://x/ws?token=tok%20en')
+    const frames: ServerFrame[] = []
+    await svc.makeCall('Rain tomorrow', 'Europe/Paris', (f) => frames.push(f))
+    expect(socket.sent).toEqual([{ action: 'makecall', prompt: 'Rain tomorrow', timezone: 'Europe/Paris', request_id: 'req-1' }])
+    socket.receive({ type: 'status', request_id: 'req-1', seq: 0, status: 'accepted', message: 'queued' })
+    socket.receive({ type: 'text', request_id: 'other', seq: 1, content: 'not mine' })
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1, content: 'Hello' })
+    expect(frames.map((f) => f.type)).toEqual(['status', 'text'])
+  })
+
+  it('drops replayed frames and resumes from the last seq after a reconnect', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const svc = service()
+    const first = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.makeCall('Rain tomorrow', 'UTC', (f) => frames.push(f))
+    first.receive({ type: 'text', request_id: 'req-1', seq: 1, content: 'a' })
+    first.receive({ type: 'text', request_id: 'req-1', seq: 2, content: 'b' })
+    const states: string[] = []
+    svc.onStateChange((s) => states.push(s))
+    first.drop()
+    expect(states).toContain('reconnecting')
+    await vi.advanceTimersByTimeAsync(1500)
+    const second = FakeSocket.all.at(-1)!
+    expect(second).not.toBe(first)
+    second.open()
+    await vi.waitFor(() => expect(second.sent).toContainEqual({ action: 'resume', request_id: 'req-1', after_seq: 2 }))
+    second.receive({ type: 'text', request_id: 'req-1', seq: 2, content: 'b' })
+    second.receive({ type: 'text', request_id: 'req-1', seq: 3, content: 'c' })
+    expect(frames.map((f) => (f.type === 'text' ? f.content : f.type))).toEqual(['a', 'b', 'c'])
+  })
+
+  it('sends a heartbeat ping while open', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const svc = service()
+    const socket = await connected(svc)
+    await vi.advanceTimersByTimeAsync(1100)
+    expect(socket.sent).toContainEqual({ action: 'ping' })
+  })
+
+  it('refuses to connect without a token and forgets finished calls', async () => {
+    await expect(service(null).connect()).rejects.toThrow('Sign in')
+    const svc = service()
+    const socket = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.makeCall('x', 'UTC', (f) => frames.push(f))
+    socket.receive({ type: 'error', request_id: 'req-1', seq: 0, code: 'bad_request', message: 'no' })
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1, content: 'late' })
+    expect(frames).toHaveLength(1)
+  })
+
+  it('cancel sends the cancel action', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    svc.cancel('req-9')
+    expect(socket.sent).toContainEqual({ action: 'cancel', request_id: 'req-9' })
+  })
+})
