@@ -106,3 +106,9 @@ def aws(aws_env: dict[str, str]) -> Iterator[dict[str, str]]:
         yield aws_env
     reset_clients()
     get_settings.cache_clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop running on the main thread
+    for the rest of the session, which asyncio tests collected after it cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
