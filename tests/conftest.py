@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from calledit.local.dynamodb import create_tables
+from calledit.local.template import read_template
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ROOT / "handlers"
@@ -22,43 +24,10 @@ TABLE_ENV = {
 }
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation YAML; intrinsic tags become plain values (tables use none)."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node)}
-    return {suffix: loader.construct_mapping(node)}  # type: ignore[arg-type]
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
-
-
 def template_tables() -> dict[str, dict[str, Any]]:
-    """The ``AWS::DynamoDB::Table`` resources of template.yaml, by logical id."""
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
-    return {
-        name: res["Properties"]
-        for name, res in template["Resources"].items()
-        if res["Type"] == "AWS::DynamoDB::Table"
-    }
-
-
-def create_table(client: Any, name: str, props: dict[str, Any]) -> None:
-    """Create one table from its template properties (keys, LSIs, GSIs)."""
-    kwargs: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    for key in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
-        if key in props:
-            kwargs[key] = props[key]
-    client.create_table(**kwargs)
+    """The ``AWS::DynamoDB::Table`` properties of template.yaml, by logical id (the local stack's reader)."""
+    template = read_template(ROOT / "template.yaml")
+    return {logical: template.tables[physical] for logical, physical in template.table_names.items()}
 
 
 @pytest.fixture
@@ -101,8 +70,9 @@ def aws(aws_env: dict[str, str]) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        for logical, props in template_tables().items():
-            create_table(client, aws_env[TABLE_ENV[logical]], props)
+        create_tables(
+            client, {aws_env[TABLE_ENV[logical]]: props for logical, props in template_tables().items()}
+        )
         yield aws_env
     reset_clients()
     get_settings.cache_clear()
