@@ -78,9 +78,9 @@ Call = Callable[..., tuple[int, Any, dict[str, str]]]
 def api(aws: dict[str, str]) -> Call:
     """Invoke the Lambda handler; returns (status, decoded body, headers)."""
     import predictions
-    from calledit.api.app import get_app
+    from calledit.api.app import reset_apps
 
-    get_app.cache_clear()
+    reset_apps()
 
     def call(method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
         response = predictions.handler(rest_event(method, path, **kwargs), Context())

@@ -40,9 +40,9 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app)
 
 @pytest.fixture(autouse=True)
 def _moto(aws: dict[str, str]) -> None:
-    from calledit.api.app import get_app
+    from calledit.api.app import reset_apps
 
-    get_app.cache_clear()
+    reset_apps()
 
 
 @schema.parametrize()

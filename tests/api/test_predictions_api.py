@@ -179,3 +179,18 @@ def test_cors_allows_only_configured_origins(api: Any) -> None:
     assert headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:3001"
     status, _, headers = api("OPTIONS", "/predictions", user=None)
     assert status == 204 and "Authorization" in headers["Access-Control-Allow-Headers"]
+
+
+def test_concurrent_requests_from_different_users_never_cross(api: Any) -> None:
+    """Found by bench/load_rest.py: a resolver shared by threads mixed up current events."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def save_as(i: int) -> tuple[str, str]:
+        user = f"user-{i % 5}"
+        status, body, _ = save(api, f"req-{i}", user=user, statement=f"Prediction {i}")
+        assert status == 201
+        return user, body["user_id"] + "|" + body["request_id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(save_as, range(40)))
+    assert [body for _, body in results] == [f"{user}|req-{i}" for i, (user, _) in enumerate(results)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -178,6 +179,17 @@ def get_app() -> APIGatewayRestResolver:
     return create_app()
 
 
+def reset_apps() -> None:
+    """Forget the resolver (tests change settings between cases)."""
+    get_app.cache_clear()
+
+
+# Powertools keeps the current event in class attributes (BaseRouter.current_event), i.e. process-wide.
+# Lambda runs one request at a time per environment; the local stack runs handlers on many threads,
+# so requests are serialised here to keep each request's identity and body its own.
+_resolve_lock = threading.Lock()
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry: refuse oversized bodies before parsing, then resolve the route."""
     body = event.get("body") or ""
@@ -189,7 +201,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "message": f"Request body over {MAX_BODY_BYTES // 1024} KiB.",
         }
         return {"statusCode": 413, "headers": headers, "body": json.dumps(message)}
-    return get_app().resolve(event, context)
+    with _resolve_lock:
+        return get_app().resolve(event, context)
 
 
 def openapi_document() -> dict[str, Any]:
