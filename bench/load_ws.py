@@ -31,9 +31,10 @@ from typing import Any
 import aiohttp
 import benchlib
 
+from calledit.protocol import TERMINAL_TYPES
+
 MAX_CLIENTS = 1000
 PROMPT = "Bitcoin will close above 150k by March 2027"
-TERMINAL_TYPES = frozenset({"complete", "error"})
 TERMINAL_STATUSES = frozenset({"cancelled", "failed", "completed"})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -89,6 +89,5 @@ class ErrorBody(BaseModel):
 
 
 def utc_now() -> datetime:
-    from datetime import UTC
-
+    """Now in UTC, second precision (what created_at/updated_at store)."""
     return datetime.now(UTC).replace(microsecond=0)
