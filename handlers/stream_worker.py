@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from calledit.logs import handler_logger
-from calledit.ws.worker import run_worker
+from calledit.ws.worker import process
 
 logger = handler_logger()
 
@@ -15,5 +15,5 @@ logger = handler_logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run the job to completion; the outcome is stored on the job record."""
     logger.append_keys(request_id=event.get("request_id"))
-    status = asyncio.run(run_worker(event))
+    status = asyncio.run(process(event, remaining_ms=context.get_remaining_time_in_millis()))
     return {"status": status or "skipped"}

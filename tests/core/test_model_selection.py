@@ -62,7 +62,7 @@ def test_missing_extra_gives_a_one_line_fix(
         select_model(ModelConfig(provider=provider))
     message = info.value.message
     assert f"pip install 'calledit[{extra}]'" in message and "\n" not in message
-    assert info.value.code == "model_error"
+    assert info.value.code == "model_unavailable"
 
 
 @pytest.mark.parametrize("env", [{"CALLEDIT_MODEL": "gpt-7"}, {"CALLEDIT_OFFLINE_DELAY_MS": "soon"}])

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from calledit.ws.actions import MAX_ACTIVE_JOBS_PER_USER, ActionHandler
-from calledit.ws.jobs import JobStore
+from calledit.lifecycle import MAX_ACTIVE_PER_USER, JobStatus
+from calledit.protocol import CompleteEvent, frame
+from calledit.storage.jobs import JobStore
+from calledit.ws.actions import ActionHandler
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def test_makecall_records_the_job_hands_off_and_acknowledges(handler, ws_event, 
         "request_id": "req-1",
         "seq": 0,
     }
+    assert JobStore().slot_holders("user-1") == {"req-1"}
 
 
 BAD_INPUT = [
@@ -75,6 +78,22 @@ BAD_INPUT = [
         "bad_request",
         "after_seq",
     ),
+    (
+        "resume huge seq",
+        dict(body={"action": "resume", "request_id": "r", "after_seq": 10**40}),
+        "bad_request",
+        "after_seq",
+    ),
+    ("deeply nested", dict(raw="[" * 4096), "bad_request", "nested"),
+    ("deeply nested object", dict(raw='{"a":' * 3000), "bad_request", "nested"),
+    ("lifecycle route as action", dict(body={"action": "$disconnect"}), "unknown_action", "$disconnect"),
+    ("connect as action", dict(body={"action": "$connect"}), "unknown_action", "$connect"),
+    (
+        "message over 32 KB, under 128 KB",
+        dict(raw=json.dumps(call(prompt="z" * 100_000))),
+        "too_large",
+        "32 KB",
+    ),
 ]
 
 
@@ -91,9 +110,15 @@ def test_bad_input_gets_an_error_frame_not_a_dropped_connection(
     assert invoked == []
 
 
-def test_ping_gets_pong(handler, ws_event, connections) -> None:
+def test_ping_gets_pong_outside_any_request(handler, ws_event, connections) -> None:
     handler(ws_event({"action": "ping"}, route="ping"))
-    assert last(connections)["status"] == "pong"
+    assert last(connections) == {
+        "type": "status",
+        "status": "pong",
+        "message": "pong",
+        "request_id": None,
+        "seq": 0,
+    }
 
 
 def test_message_without_identity_is_refused(handler, ws_event, invoked) -> None:
@@ -102,11 +127,13 @@ def test_message_without_identity_is_refused(handler, ws_event, invoked) -> None
 
 
 def test_rate_limit_on_concurrent_calls(handler, ws_event, connections, invoked) -> None:
-    for i in range(MAX_ACTIVE_JOBS_PER_USER):
+    for i in range(MAX_ACTIVE_PER_USER):
         handler(ws_event(call(f"r{i}")))
     handler(ws_event(call("one-too-many")))
-    assert last(connections)["code"] == "rate_limited"
-    assert len(invoked) == MAX_ACTIVE_JOBS_PER_USER
+    refusal = last(connections)
+    assert refusal["code"] == "rate_limited" and refusal["retry_after"] > 0 and refusal["seq"] == 0
+    assert len(invoked) == MAX_ACTIVE_PER_USER
+    assert JobStore().get("user-1", "one-too-many") is None  # refused calls leave nothing behind
 
 
 def test_cancel_flags_only_the_callers_own_job(handler, ws_event, connections) -> None:
@@ -117,13 +144,27 @@ def test_cancel_flags_only_the_callers_own_job(handler, ws_event, connections) -
         )
     )
     assert connections.frames["other"][-1]["code"] == "not_found"
-    assert JobStore().get("user-1", "mine").cancel_requested is False  # type: ignore[union-attr]
+    assert JobStore().get("user-1", "mine").status is JobStatus.QUEUED  # type: ignore[union-attr]
     handler(ws_event({"action": "cancel", "request_id": "mine"}, route="cancel"))
-    assert JobStore().get("user-1", "mine").cancel_requested is True  # type: ignore[union-attr]
+    # No worker had claimed it yet: the cancel ends it here, with its one terminal frame.
+    job = JobStore().get("user-1", "mine")
+    assert job is not None and job.status is JobStatus.CANCELLED
+    assert last(connections) == job.frames[-1] and last(connections)["seq"] == 1
+    assert JobStore().slot_holders("user-1") == set()
+
+
+def test_cancel_of_a_running_job_flags_it_for_the_worker(handler, ws_event, connections) -> None:
+    handler(ws_event(call("mine")))
+    assert JobStore().claim("user-1", "mine", "run-1") is not None
+    handler(ws_event({"action": "cancel", "request_id": "mine"}, route="cancel"))
+    job = JobStore().get("user-1", "mine")
+    assert job is not None and job.cancel_requested and job.status is JobStatus.RUNNING
+    assert last(connections)["status"] == "accepted"
 
 
 def test_resume_attaches_a_running_job_to_the_new_connection(handler, ws_event, connections) -> None:
     handler(ws_event(call("r1")))
+    JobStore().claim("user-1", "r1", "run-1")
     handler(
         ws_event(
             {"action": "resume", "request_id": "r1", "after_seq": 4}, connection_id="new=", route="resume"
@@ -145,19 +186,25 @@ def test_resume_of_another_users_job_is_not_found(handler, ws_event, connections
     assert JobStore().get("user-1", "r1").connection_id == "Zs1AbC+dE/f="  # type: ignore[union-attr]
 
 
-def test_resume_of_a_finished_job_returns_the_stored_result(handler, ws_event, connections) -> None:
+def test_resume_of_a_finished_job_replays_every_frame_after_after_seq(handler, ws_event, connections) -> None:
+    from calledit.protocol import StatusEvent, TextEvent
+
     handler(ws_event(call("r1")))
-    final = {
-        "type": "complete",
-        "content": "{}",
-        "prediction": {"a": 1},
-        "model": "offline-heuristic",
-        "request_id": "r1",
-        "seq": 9,
-    }
-    JobStore().finish("user-1", "r1", "completed", last_seq=9, final_frame=final)
-    handler(ws_event({"action": "resume", "request_id": "r1"}, connection_id="later", route="resume"))
-    assert connections.frames["later"] == [final]
+    store = JobStore()
+    job = store.claim("user-1", "r1", "run-1")
+    assert job is not None
+    frames = [frame(StatusEvent(status="running", message="go"), "r1", 1)]
+    frames += [frame(TextEvent(content=f"part {i} "), "r1", i) for i in range(2, 12)]
+    frames.append(frame(CompleteEvent(content="{}", prediction={"a": 1}, model="m"), "r1", 12))
+    assert store.finish(job, JobStatus.COMPLETED, frames, run_id="run-1") is not None
+    handler(
+        ws_event(
+            {"action": "resume", "request_id": "r1", "after_seq": 3}, connection_id="later", route="resume"
+        )
+    )
+    got = connections.frames["later"]
+    assert got[0]["status"] == "resumed" and got[0]["seq"] == 0
+    assert got[1:] == frames[3:]  # 4..12: the gap a client used to see (3 -> 12) is gone
 
 
 def test_duplicate_makecall_does_not_start_a_second_run(handler, ws_event, connections, invoked) -> None:
@@ -172,24 +219,48 @@ def test_worker_start_failure_is_reported(aws, ws_event, connections) -> None:
         raise RuntimeError("lambda down")
 
     ActionHandler(jobs=JobStore(), invoker=broken, transport_factory=connections.factory)(ws_event(call("r")))
-    frame = last(connections)
-    assert frame["code"] == "internal" and "lambda down" not in frame["message"]
+    body = last(connections)
+    assert body["code"] == "internal" and "lambda down" not in body["message"] and body["seq"] == 1
     assert JobStore().get("user-1", "r").status == "failed"  # type: ignore[union-attr]
+    assert JobStore().slot_holders("user-1") == set()
 
 
-def test_a_dead_workers_stale_job_does_not_count_against_the_limit(handler, ws_event, connections) -> None:
-    import time
+def test_a_dead_workers_stale_job_is_failed_and_frees_its_slot(handler, ws_event, connections) -> None:
+    from calledit.lifecycle import STALE_AFTER_S
+
+    store = JobStore()
+    for i in range(MAX_ACTIVE_PER_USER):
+        handler(ws_event(call(f"r{i}")))
+        store.claim("user-1", f"r{i}", f"run-{i}")
+    handler(ws_event(call("blocked")))
+    assert last(connections)["code"] == "rate_limited"
+    age(store, "r0", STALE_AFTER_S + 1)
+    handler(ws_event(call("next")))
+    assert last(connections)["status"] == "accepted"
+    dead = store.get("user-1", "r0")
+    assert dead is not None and dead.status is JobStatus.FAILED and dead.frames[-1]["type"] == "error"
+    assert store.slot_holders("user-1") == {"r1", "r2", "next"}
+
+
+def test_finished_jobs_free_their_slot_at_once(handler, ws_event, connections) -> None:
+    store = JobStore()
+    for i in range(MAX_ACTIVE_PER_USER):
+        handler(ws_event(call(f"r{i}")))
+    handler(ws_event({"action": "cancel", "request_id": "r1"}, route="cancel"))
+    handler(ws_event(call("next")))
+    assert last(connections)["status"] == "accepted"
+    assert store.slot_holders("user-1") == {"r0", "r2", "next"}
+
+
+def age(store: JobStore, request_id: str, seconds: float, user: str = "user-1") -> None:
+    """Make a job's heartbeat ``seconds`` old, as if its worker had died then."""
+    from decimal import Decimal
 
     from calledit.aws import table
     from calledit.settings import get_settings
-    from calledit.ws.jobs import STALE_AFTER_S
 
-    for i in range(MAX_ACTIVE_JOBS_PER_USER):
-        handler(ws_event(call(f"r{i}")))
     table(get_settings().jobs_table).update_item(
-        Key={"user_id": "user-1", "request_id": "r0"},
-        UpdateExpression="SET updated_at = :old",
-        ExpressionAttributeValues={":old": int(time.time()) - STALE_AFTER_S - 1},
+        Key={"user_id": user, "request_id": request_id},
+        UpdateExpression="SET heartbeat_at = :old",
+        ExpressionAttributeValues={":old": Decimal(str(store.now() - seconds))},
     )
-    handler(ws_event(call("next")))
-    assert last(connections)["status"] == "accepted"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from calledit.errors import ErrorCode
-from calledit.protocol import CompleteEvent, ErrorEvent, StatusEvent, TextEvent, ToolEvent
+from calledit.protocol import CompleteEvent, ErrorEvent, StatusEvent, TextEvent, ToolEvent, frame
 from calledit.validation import MAX_FRAME_BYTES
 from calledit.ws.sender import CoalescingSender, RetryPolicy, split_text
 from calledit.ws.transport import ConnectionGone, Throttled
@@ -120,43 +120,49 @@ async def test_huge_text_is_split_under_32kb_frames() -> None:
     assert max(transport.raw_sizes) <= MAX_FRAME_BYTES
 
 
-async def test_gone_stops_sending_and_reports_through_on_gone() -> None:
+async def test_gone_stops_posting_but_keeps_numbering_and_recording() -> None:
     transport = RecordingTransport()
     transport.fail[2] = ConnectionGone("conn-A")
-    calls: list[str] = []
-
-    async def on_gone() -> None:
-        calls.append("gone")
-        return None
-
-    async with CoalescingSender(transport, "req-5", on_gone=on_gone) as sender:
+    async with CoalescingSender(transport, "req-5") as sender:
         await sender.send(StatusEvent(status="running", message="go"))
         await asyncio.sleep(0.01)
         await sender.send(tool("start"))
         await asyncio.sleep(0.01)
         await sender.send(tool("end"))
+        await sender.send(TextEvent(content="still thinking"))
         await sender.send(complete())
-    assert calls == ["gone"]
     assert sender.gone
     assert transport.calls == 2  # nothing posted after the 410
     assert len(transport.frames) == 1
+    assert [f["seq"] for f in sender.frames] == [1, 2, 3, 4, 5]  # the log has all of it
+    assert sender.frames[-1]["type"] == "complete"
 
 
 async def test_gone_then_reattach_replays_frames_after_the_clients_last_seq() -> None:
     first = RecordingTransport(connection_id="A")
     second = RecordingTransport(connection_id="B")
     first.fail[3] = ConnectionGone("A")
-
-    async def on_gone() -> tuple[RecordingTransport, int]:
-        return second, 1  # the client saw seq 1 only
-
-    async with CoalescingSender(first, "req-6", on_gone=on_gone) as sender:
+    async with CoalescingSender(first, "req-6") as sender:
         for i in range(5):
             await sender.send(StatusEvent(status="running", message=f"m{i}"))
             await asyncio.sleep(0.005)
+        sender.reattach(second, 1)  # the client saw seq 1 only
     assert [f["seq"] for f in first.frames] == [1, 2]
     assert [f["seq"] for f in second.frames] == [2, 3, 4, 5]
     assert not sender.gone
+
+
+async def test_history_of_earlier_runs_is_replayable_and_numbering_continues() -> None:
+    old = [frame(StatusEvent(status="running", message=f"old {i}"), "req-h", i) for i in (1, 2, 3)]
+    transport = RecordingTransport()
+    async with CoalescingSender(transport, "req-h", start_seq=6, history=old) as sender:
+        await sender.send(StatusEvent(status="restarted", message="again"))
+        await sender.send(complete())
+        await asyncio.sleep(0.01)
+        later = RecordingTransport(connection_id="later")
+        sender.reattach(later, 2)
+    assert [f["seq"] for f in transport.frames] == [6, 7]  # history is not posted again
+    assert [f["seq"] for f in later.frames] == [3, 6, 7]
 
 
 async def test_throttling_is_retried_with_backoff() -> None:

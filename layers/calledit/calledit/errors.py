@@ -11,9 +11,12 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     TOO_LARGE = "too_large"
     UNKNOWN_ACTION = "unknown_action"
+    UNAUTHORIZED = "unauthorized"
     RATE_LIMITED = "rate_limited"
     NOT_FOUND = "not_found"
     MODEL_ERROR = "model_error"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    TIMED_OUT = "timed_out"
     INTERNAL = "internal"
 
 
@@ -37,4 +40,4 @@ class ModelUnavailable(CallError):
     """The configured model provider cannot be used (missing extra, bad configuration)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.MODEL_ERROR, message)
+        super().__init__(ErrorCode.MODEL_UNAVAILABLE, message)

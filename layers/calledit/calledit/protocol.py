@@ -1,7 +1,11 @@
-"""The WebSocket wire protocol: client actions in, typed events out.
+"""The WebSocket wire protocol: client actions in, typed frames out. The one source of truth.
 
-Server -> client frames are JSON objects ``{type, request_id, seq, ...}``; ``seq`` increases
-by one per frame of a request, so clients can detect gaps and drop duplicates after a resume.
+Server -> client frames are JSON objects ``{type, request_id, seq, ...}``. A request's own frames
+are numbered 1, 2, 3, ... without gaps, across worker restarts and resumes; acknowledgements of
+the action handler (accepted, resumed, refusals) carry ``seq`` 0; frames that belong to no request
+(pong) carry ``request_id: null``. Every request ends with exactly one terminal frame (see
+``is_terminal``). ``frontend/src/protocol.gen.ts`` is generated from this module
+(``scripts/gen_protocol_ts.py``; CI fails when it is stale).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from calledit.errors import BadInput, ErrorCode
-from calledit.validation import MAX_PROMPT_CHARS, check_timezone
+from calledit.validation import MAX_PROMPT_CHARS, MAX_SEQ, check_timezone
 
 # Client request ids: uuid4 from the browser, but any short opaque token is accepted.
-RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
+ACK_SEQ = 0  # acknowledgements and refusals from the action handler, outside the job's numbering
 
 # ---------------------------------------------------------------- client -> server
 
@@ -53,7 +59,7 @@ class Resume(_Action):
 
     action: Literal["resume"]
     request_id: RequestId
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: int = Field(default=0, ge=0, le=MAX_SEQ)
 
 
 class Ping(_Action):
@@ -62,13 +68,15 @@ class Ping(_Action):
     action: Literal["ping"]
 
 
-ClientAction = Annotated[MakeCall | Cancel | Resume | Ping, Field(discriminator="action")]
-CLIENT_ACTION: TypeAdapter[MakeCall | Cancel | Resume | Ping] = TypeAdapter(ClientAction)
+ClientMessage = MakeCall | Cancel | Resume | Ping
+CLIENT_ACTION: TypeAdapter[ClientMessage] = TypeAdapter(
+    Annotated[ClientMessage, Field(discriminator="action")]
+)
 KNOWN_ACTIONS = ("makecall", "cancel", "resume", "ping")
 
 # ---------------------------------------------------------------- server -> client
 
-StatusName = Literal["accepted", "running", "cancelled", "completed", "failed", "resumed", "pong"]
+StatusName = Literal["accepted", "running", "restarted", "cancelled", "resumed", "pong"]
 ToolPhase = Literal["start", "end"]
 ToolStatus = Literal["running", "success", "error"]
 
@@ -120,13 +128,25 @@ class ErrorEvent(_Event):
     type: Literal["error"] = "error"
     code: ErrorCode
     message: str
+    retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
 
 
 Event = StatusEvent | TextEvent | ToolEvent | CompleteEvent | ErrorEvent
+EVENT_TYPES: tuple[type[_Event], ...] = (StatusEvent, TextEvent, ToolEvent, CompleteEvent, ErrorEvent)
+
+# Terminal frames, defined once: a request ends with exactly one of these.
 TERMINAL_TYPES = frozenset({"complete", "error"})
+TERMINAL_STATUSES = frozenset({"cancelled"})
 
 
-def frame(event: Event, request_id: str, seq: int) -> dict[str, Any]:
+def is_terminal(frame_body: dict[str, Any] | Event) -> bool:
+    """Whether this frame (or event) ends its request."""
+    body = frame_body.model_dump() if isinstance(frame_body, BaseModel) else frame_body
+    kind = body.get("type")
+    return kind in TERMINAL_TYPES or (kind == "status" and body.get("status") in TERMINAL_STATUSES)
+
+
+def frame(event: Event, request_id: str | None, seq: int) -> dict[str, Any]:
     """The wire frame for an event: its fields plus ``request_id`` and ``seq``."""
     body = event.model_dump(mode="json")
     body["request_id"] = request_id

@@ -98,11 +98,13 @@ async def stream_call(
     *,
     choice: ModelChoice | None = None,
     cancel_signal: threading.Event | None = None,
+    timeout_s: float | None = None,
 ) -> AsyncIterator[Event]:
-    """Analyse ``prompt`` and yield status, text, tool and finally complete/error events.
+    """Analyse ``prompt`` and yield status, text, tool and finally one terminal event.
 
     Never raises for bad input or model failure: those end the stream with an ``ErrorEvent``.
-    Setting ``cancel_signal`` stops the agent at its next checkpoint and ends with status ``cancelled``.
+    Setting ``cancel_signal`` stops the agent at its next checkpoint and ends with status ``cancelled``;
+    a run still going after ``timeout_s`` is stopped and ends with a ``timed_out`` error.
     """
     try:
         statement = check_prompt(prompt)
@@ -142,8 +144,23 @@ async def stream_call(
 
     yield StatusEvent(status="running", message=f"Analysing your prediction with {choice.label}")
     task = asyncio.create_task(produce())
+    deadline = None if timeout_s is None else loop.time() + timeout_s
     try:
-        while (item := await queue.get()) is not _DONE:
+        while True:
+            remaining = None if deadline is None else deadline - loop.time()
+            try:
+                item = await asyncio.wait_for(queue.get(), remaining)
+            except TimeoutError:
+                cancel.set()
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                yield ErrorEvent(
+                    code=ErrorCode.TIMED_OUT,
+                    message=f"The analysis took longer than {timeout_s:.0f} s and was stopped. Try again.",
+                )
+                return
+            if item is _DONE:
+                break
             yield item
         await task
         yield _final_event(outcome, choice.label, cancel)

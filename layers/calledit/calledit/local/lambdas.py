@@ -1,12 +1,22 @@
-"""Run the template's handlers in this process, as Lambda would: sync invokes and a pool for Event invokes."""
+"""Run the template's handlers in this process, as Lambda would.
+
+Synchronous invokes (API routes, the authorizer) and asynchronous ``Event`` invokes (the stream
+worker) run on separate thread pools, so long jobs can never starve route handling. Event invokes
+are bounded like a function's reserved concurrency: beyond ``max_async`` they wait in a queue, and
+an event that waited longer than ``max_event_age_s`` is dropped, as Lambda's
+``MaximumEventAgeInSeconds`` does (the job's stale-queue detection then ends it with a frame).
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import queue
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,6 +24,46 @@ from typing import Any
 from calledit.local.template import ACCOUNT, REGION, Function, LocalTemplate
 
 logger = logging.getLogger(__name__)
+
+
+class EventPool:
+    """A fixed number of daemon threads running queued calls in order.
+
+    Daemon threads, unlike ``ThreadPoolExecutor``'s, are not joined at interpreter exit: stopping
+    the stack waits a few seconds for running jobs, then leaves them, as a Lambda shutdown would
+    (their stale heartbeats let a later resume restart them).
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((future, fn))
+        return future
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # delivered through the future, like an executor
+                future.set_exception(exc)
+
+    def shutdown(self, timeout_s: float) -> None:
+        """Stop taking work; wait up to ``timeout_s`` for running calls."""
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class LambdaContext:
@@ -36,12 +86,22 @@ class LambdaContext:
 class LambdaRuntime:
     """Imports ``handlers/<module>.py`` once and invokes functions by logical id (or ARN/name)."""
 
-    def __init__(self, template: LocalTemplate, handlers_dir: Path, max_workers: int = 64) -> None:
+    def __init__(
+        self,
+        template: LocalTemplate,
+        handlers_dir: Path,
+        max_workers: int = 64,
+        max_async: int = 16,
+        max_event_age_s: float = 60.0,
+    ) -> None:
         self.template = template
         if str(handlers_dir) not in sys.path:
             sys.path.insert(0, str(handlers_dir))
         self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
+        self.async_pool = EventPool(max_async, "lambda-event")
+        self.max_event_age_s = max_event_age_s
         self.pending: set[Future[Any]] = set()
+        self.dropped = 0
 
     def function(self, name: str) -> Function:
         key = name.rsplit(":function:", 1)[-1].split(":")[0]
@@ -59,18 +119,24 @@ class LambdaRuntime:
     def invoke_async(self, name: str, event: Any) -> Future[Any]:
         """Event invoke: queued on the pool; failures are logged, never raised to the caller."""
         self.function(name)  # unknown functions fail now, like Lambda's 404
+        queued_at = time.monotonic()
 
         def run() -> Any:
+            if time.monotonic() - queued_at > self.max_event_age_s:
+                self.dropped += 1
+                logger.warning("dropped an event for %s older than %.0f s", name, self.max_event_age_s)
+                return None
             try:
                 return self.invoke(name, event)
             except Exception:
                 logger.exception("async invoke of %s failed", name)
                 return None
 
-        future = self.pool.submit(run)
+        future = self.async_pool.submit(run)
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
         return future
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, jobs_timeout_s: float = 5.0) -> None:
+        self.async_pool.shutdown(jobs_timeout_s if wait else 0.0)
         self.pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
-from calledit.local.gateway import Gateway
+from calledit.local.gateway import Gateway, RedactingAccessLogger
 from calledit.local.lambdas import LambdaRuntime
 from calledit.local.template import read_template
 
@@ -61,6 +62,7 @@ class LocalStack:
         self.gateway: Gateway | None = None
         self._runner: web.AppRunner | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.invoke_secret = secrets.token_urlsafe(24)
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -74,7 +76,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-            "AWS_ENDPOINT_URL_LAMBDA": f"{self.base_url}/lambda",
+            "AWS_ENDPOINT_URL_LAMBDA": f"{self.base_url}/lambda/{self.invoke_secret}",
             "PREDICTIONS_TABLE": table_names["PredictionsTable"],
             "JOBS_TABLE": table_names["JobsTable"],
             "CONNECTIONS_TABLE": table_names["ConnectionsTable"],
@@ -139,13 +141,16 @@ class LocalStack:
             verify_token=lambda token: verifier_from_settings().verify(token),
             static_dir=self.static_dir,
             config=self.config(),
+            invoke_secret=self.invoke_secret,
         )
         app = web.Application(client_max_size=1024**2)
         app.add_subapp(
             "/cognito", create_issuer_app(self.data_dir / "cognito", self.issuer_url, CLIENT_ID, self.origins)
         )
         self.gateway.routes(app)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=2, access_log_class=RedactingAccessLogger
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, self._sock).start()
         return self

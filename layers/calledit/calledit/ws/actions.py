@@ -1,9 +1,9 @@
-"""WebSocket routes: $connect/$disconnect bookkeeping and the makecall / cancel / resume / ping actions.
+"""WebSocket message routes: makecall / cancel / resume / ping (and ``$default`` for anything else).
 
 Every problem with a client's message is answered with an ``error`` frame (stable code, plain
 words) on the same connection; the route itself always returns 200 so API Gateway keeps the
-connection open. Frames sent from here carry ``seq`` 0: they are acknowledgements outside the
-job's own numbered stream, which the worker starts at 1.
+connection open. Frames sent from here directly carry ``seq`` 0 (acknowledgements outside the job's
+numbering); frames replayed from a job's log keep their own ``seq``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from calledit.errors import ErrorCode
+from calledit.lifecycle import ACTIVE, MAX_ACTIVE_PER_USER, MAX_RESTARTS, TERMINAL, JobStatus, is_stale
 from calledit.protocol import (
+    ACK_SEQ,
     CLIENT_ACTION,
     KNOWN_ACTIONS,
     Cancel,
+    ClientMessage,
     ErrorEvent,
     Event,
     MakeCall,
@@ -29,17 +32,17 @@ from calledit.protocol import (
     StatusEvent,
     encode,
     frame,
+    is_terminal,
 )
 from calledit.settings import get_settings
+from calledit.storage.jobs import Job, JobExists, JobStore
 from calledit.validation import MAX_FRAME_BYTES
-from calledit.ws.jobs import ACTIVE, TERMINAL, Job, JobExists, JobStore
 from calledit.ws.transport import ConnectionGone, ManagementApiTransport, Transport, TransportError
 
 logger = logging.getLogger(__name__)
 
-MAX_ACTIVE_JOBS_PER_USER = 3
 OK: dict[str, Any] = {"statusCode": 200}
-ACK_SEQ = 0
+RETRY_AFTER_S = 15
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Caller:
 class _Rejected(Exception):
     """A message we refuse, with what to tell the client."""
 
-    def __init__(self, code: ErrorCode, message: str, request_id: str = "") -> None:
+    def __init__(self, code: ErrorCode, message: str, request_id: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.request_id = code, message, request_id
 
@@ -106,7 +109,7 @@ class ActionHandler:
             logger.info("message rejected", extra={"code": exc.code.value, "request_id": exc.request_id})
             self._fail(caller, exc.request_id, exc.code, exc.message)
             return OK
-        logger.info("action %s", parsed.action, extra={"request_id": getattr(parsed, "request_id", "")})
+        logger.info("action %s", parsed.action, extra={"request_id": getattr(parsed, "request_id", None)})
         if isinstance(parsed, MakeCall):
             self._makecall(parsed, caller)
         elif isinstance(parsed, Cancel):
@@ -114,12 +117,12 @@ class ActionHandler:
         elif isinstance(parsed, Resume):
             self._resume(parsed, caller)
         elif isinstance(parsed, Ping):
-            self._reply(caller, "", StatusEvent(status="pong", message="pong"))
+            self._reply(caller, None, StatusEvent(status="pong", message="pong"))
         return OK
 
     # ------------------------------------------------------------------ parsing
 
-    def _parse(self, event: dict[str, Any]) -> MakeCall | Cancel | Resume | Ping:
+    def _parse(self, event: dict[str, Any]) -> ClientMessage:
         """The validated action; raises ``_Rejected`` with a code and plain words otherwise."""
         body = event.get("body")
         if event.get("isBase64Encoded"):
@@ -127,15 +130,17 @@ class ActionHandler:
         if not isinstance(body, str) or not body.strip():
             raise _Rejected(ErrorCode.BAD_REQUEST, "Empty message; send a JSON object with an action.")
         if len(body.encode()) > MAX_FRAME_BYTES:
-            raise _Rejected(ErrorCode.TOO_LARGE, "Message too large (limit 32 KB).")
+            raise _Rejected(ErrorCode.TOO_LARGE, f"Message too large (limit {MAX_FRAME_BYTES // 1024} KB).")
         try:
             data = json.loads(body)
+        except RecursionError:  # e.g. thousands of nested brackets
+            raise _Rejected(ErrorCode.BAD_REQUEST, "The message is nested too deeply.") from None
         except ValueError:
             raise _Rejected(ErrorCode.BAD_REQUEST, "The message is not valid JSON.") from None
         if not isinstance(data, dict):
             raise _Rejected(ErrorCode.BAD_REQUEST, "The message must be a JSON object.")
         raw_id = data.get("request_id")
-        request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else ""
+        request_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
         action = data.get("action")
         if action not in KNOWN_ACTIONS:
             raise _Rejected(
@@ -148,21 +153,14 @@ class ActionHandler:
         except ValidationError as exc:
             raise _Rejected(*_describe(exc), request_id) from None
 
-    # ------------------------------------------------------------------ actions
+    # ------------------------------------------------------------------ makecall
 
     def _makecall(self, call: MakeCall, caller: Caller) -> None:
-        if self.jobs.count_active(caller.user_id) >= MAX_ACTIVE_JOBS_PER_USER:
-            self._fail(
-                caller,
-                call.request_id,
-                ErrorCode.RATE_LIMITED,
-                f"You already have {MAX_ACTIVE_JOBS_PER_USER} calls running; wait for one to finish.",
-            )
-            return
+        user, rid = caller.user_id, call.request_id
         try:
             self.jobs.create(
-                caller.user_id,
-                call.request_id,
+                user,
+                rid,
                 connection_id=caller.connection_id,
                 endpoint=caller.endpoint,
                 prompt=call.prompt,
@@ -170,80 +168,184 @@ class ActionHandler:
             )
         except JobExists:
             # A retried makecall (e.g. after a reconnect) behaves like resume from the start.
-            self._resume(Resume(action="resume", request_id=call.request_id, after_seq=0), caller)
+            self._resume(Resume(action="resume", request_id=rid, after_seq=0), caller)
             return
+        if not self._admit(user, rid):
+            self.jobs.delete(user, rid)
+            self._fail(
+                caller,
+                rid,
+                ErrorCode.RATE_LIMITED,
+                f"You already have {MAX_ACTIVE_PER_USER} calls running; wait for one to finish "
+                f"(try again in about {RETRY_AFTER_S} s).",
+                retry_after=RETRY_AFTER_S,
+            )
+            return
+        self._reply(caller, rid, StatusEvent(status="accepted", message="Your call is queued."))
+        self._start(user, rid, caller)
+
+    def _admit(self, user: str, rid: str) -> bool:
+        """Take a slot; when all are taken, free those of finished or dead jobs and try once more."""
+        if self.jobs.admit(user, rid, MAX_ACTIVE_PER_USER):
+            return True
+        now = self.jobs.now()
+        for holder in self.jobs.slot_holders(user) - {rid}:
+            job = self.jobs.get(user, holder)
+            if job is None or job.status in TERMINAL:
+                self.jobs.release(user, holder)
+            elif is_stale(job.status, job.heartbeat_at, now):
+                self._expire(job, renumber=True)
+        return self.jobs.admit(user, rid, MAX_ACTIVE_PER_USER)
+
+    def _start(self, user: str, rid: str, caller: Caller) -> None:
         try:
-            self.invoker({"user_id": caller.user_id, "request_id": call.request_id})
+            self.invoker({"user_id": user, "request_id": rid})
         except Exception:
             logger.exception("could not start the stream worker")
-            self.jobs.finish(caller.user_id, call.request_id, "failed", last_seq=0, final_frame=None)
-            self._fail(
-                caller, call.request_id, ErrorCode.INTERNAL, "Could not start the analysis; try again."
-            )
-            return
-        self._reply(caller, call.request_id, StatusEvent(status="accepted", message="Your call is queued."))
+            job = self.jobs.get(user, rid)
+            if job is not None:
+                terminal = frame(
+                    ErrorEvent(code=ErrorCode.INTERNAL, message="Could not start the analysis; try again."),
+                    rid,
+                    job.last_seq + 1,
+                )
+                if self.jobs.finish(
+                    job, JobStatus.FAILED, [*job.frames, terminal], expect={"status": job.status.value}
+                ):
+                    self._post(caller, terminal)
+
+    # ------------------------------------------------------------------ cancel
 
     def _cancel(self, cancel: Cancel, caller: Caller) -> None:
-        job = self.jobs.get(caller.user_id, cancel.request_id)
+        user, rid = caller.user_id, cancel.request_id
+        job = self.jobs.get(user, rid)
         if job is None:
-            self._fail(caller, cancel.request_id, ErrorCode.NOT_FOUND, "No such call to cancel.")
-        elif job.status in ACTIVE:
-            self.jobs.request_cancel(caller.user_id, cancel.request_id)
-            self._reply(caller, cancel.request_id, StatusEvent(status="accepted", message="Cancelling…"))
-        else:
-            self._replay_final(caller, job)
+            self._fail(caller, rid, ErrorCode.NOT_FOUND, "No such call to cancel.")
+            return
+        if job.status in (JobStatus.QUEUED, JobStatus.AWAITING_INPUT):
+            # No worker is running it: end it here, with its one terminal frame.
+            terminal = frame(
+                StatusEvent(status="cancelled", message="The call was cancelled."), rid, job.last_seq + 1
+            )
+            done = self.jobs.finish(
+                job, JobStatus.CANCELLED, [*job.frames, terminal], expect={"status": job.status.value}
+            )
+            if done is not None:
+                self._post(caller, terminal)
+                return
+            job = self.jobs.get(user, rid) or job  # a worker claimed it meanwhile
+        if job.status is JobStatus.RUNNING:
+            self.jobs.request_cancel(user, rid)
+            self._reply(caller, rid, StatusEvent(status="accepted", message="Cancelling…"))
+            return
+        # Already over: its terminal frame was (or will be, by resume) delivered once; never twice.
+        self._reply(
+            caller, rid, StatusEvent(status="accepted", message=f"This call already ended ({job.status}).")
+        )
+
+    # ------------------------------------------------------------------ resume
 
     def _resume(self, resume: Resume, caller: Caller) -> None:
-        job = self.jobs.get(caller.user_id, resume.request_id)
+        user, rid, after = caller.user_id, resume.request_id, resume.after_seq
+        job = self.jobs.get(user, rid)
         if job is None:
-            self._fail(caller, resume.request_id, ErrorCode.NOT_FOUND, "No such call to resume.")
+            self._fail(caller, rid, ErrorCode.NOT_FOUND, "No such call to resume.")
+            return
+        if job.status in ACTIVE and is_stale(job.status, job.heartbeat_at, self.jobs.now()):
+            self._recover(job, caller, after)
             return
         if job.status in TERMINAL:
-            self._replay_final(caller, job)
+            self._reply(caller, rid, StatusEvent(status="resumed", message="Replaying your call."))
+            self._replay(caller, job, after)
             return
-        if job.status == "abandoned":
-            if self.jobs.requeue(caller.user_id, resume.request_id, caller.connection_id):
-                self.invoker({"user_id": caller.user_id, "request_id": resume.request_id})
-                self._reply(
-                    caller,
-                    resume.request_id,
-                    StatusEvent(status="resumed", message="The analysis was interrupted; restarting it."),
-                )
+        attached = self.jobs.attach(user, rid, caller.connection_id, caller.endpoint, after)
+        self._reply(caller, rid, StatusEvent(status="resumed", message="Re-attached to your call."))
+        if attached is None:
             return
-        self.jobs.attach(caller.user_id, resume.request_id, caller.connection_id, resume.after_seq)
-        self._reply(
-            caller, resume.request_id, StatusEvent(status="resumed", message="Re-attached to your call.")
-        )
-        latest = self.jobs.get(caller.user_id, resume.request_id)
-        if latest is not None and latest.status in TERMINAL:  # finished while we were attaching
-            self._replay_final(caller, latest)
+        # Finished while we were attaching, or held by no worker: the worker won't post to us.
+        if attached.status is not JobStatus.RUNNING:
+            self._replay(caller, attached, after)
 
-    def _replay_final(self, caller: Caller, job: Job) -> None:
-        if job.final_frame:
-            self._post(caller, job.final_frame)
-        else:
-            self._reply(
-                caller,
-                job.request_id,
-                StatusEvent(
-                    status="failed" if job.status == "failed" else "cancelled",
-                    message=f"The call {job.status}.",
-                ),
+    def _recover(self, job: Job, caller: Caller, after: int) -> None:
+        """The job's worker is presumed dead: restart it once (numbering continues), else fail it."""
+        self._reply(
+            caller, job.request_id, StatusEvent(status="resumed", message="Re-attached to your call.")
+        )
+        self._replay(caller, job, after)
+        next_seq = max(job.last_seq, after) + 1
+        if job.restarts < MAX_RESTARTS:
+            restarted = self.jobs.restart(
+                job, connection_id=caller.connection_id, endpoint=caller.endpoint, next_seq=next_seq
             )
+            if restarted is not None:
+                logger.warning("restarting a stale job", extra={"request_id": job.request_id})
+                self._start(job.user_id, job.request_id, caller)
+                return
+        else:
+            expired = self._expire(job, seq=next_seq)
+            if expired is not None:
+                self._post(caller, expired)
+                return
+        latest = self.jobs.get(job.user_id, job.request_id)  # someone else moved it: show where it is
+        if latest is not None and latest.status in TERMINAL:
+            self._replay(caller, latest, max(after, job.last_seq))
+
+    def _expire(self, job: Job, *, seq: int | None = None, renumber: bool = False) -> dict[str, Any] | None:
+        """Fail a stale job with a terminal frame; the frame, or None if the job moved on meanwhile."""
+        if job.status is JobStatus.QUEUED:
+            event = ErrorEvent(
+                code=ErrorCode.RATE_LIMITED,
+                message="The analysis could not start (the service is busy). Try again in a minute.",
+                retry_after=60,
+            )
+        else:
+            event = ErrorEvent(
+                code=ErrorCode.INTERNAL,
+                message="The analysis stopped unexpectedly and could not be finished. Try again.",
+            )
+        terminal = frame(event, job.request_id, seq or job.last_seq + 1)
+        done = self.jobs.finish(
+            job,
+            JobStatus.FAILED,
+            [*job.frames, terminal],
+            expect={"heartbeat_at": job.heartbeat_at, "status": job.status.value},
+            renumber_terminal=renumber,
+        )
+        return terminal if done is not None else None
+
+    def _replay(self, caller: Caller, job: Job, after: int) -> None:
+        """Post every logged frame after ``after``; a terminal frame the client cannot have seen is
+        renumbered after its position when the log could not know it (a dead worker's last frames)."""
+        frames = [body for body in job.frames if int(body["seq"]) > after]
+        terminal = job.terminal_frame
+        if terminal is not None and job.renumber_terminal and not any(is_terminal(f) for f in frames):
+            frames.append({**terminal, "seq": after + 1})
+        for body in frames:
+            if not self._post(caller, body):
+                return
 
     # ------------------------------------------------------------------ replies
 
-    def _fail(self, caller: Caller, request_id: str, code: ErrorCode, message: str) -> None:
-        self._reply(caller, request_id, ErrorEvent(code=code, message=message))
+    def _fail(
+        self,
+        caller: Caller,
+        request_id: str | None,
+        code: ErrorCode,
+        message: str,
+        retry_after: int | None = None,
+    ) -> None:
+        self._reply(caller, request_id, ErrorEvent(code=code, message=message, retry_after=retry_after))
 
-    def _reply(self, caller: Caller, request_id: str, event: Event) -> None:
+    def _reply(self, caller: Caller, request_id: str | None, event: Event) -> None:
         self._post(caller, frame(event, request_id, ACK_SEQ))
 
-    def _post(self, caller: Caller, body: dict[str, Any]) -> None:
+    def _post(self, caller: Caller, body: dict[str, Any]) -> bool:
         try:
             self.transport_factory(caller.endpoint, caller.connection_id).post(encode(body))
         except (ConnectionGone, TransportError) as exc:
             logger.info("could not reply: %s", type(exc).__name__)
+            return False
+        return True
 
 
 def _describe(exc: ValidationError) -> tuple[ErrorCode, str]:

@@ -5,9 +5,10 @@
 - Posting runs in one background thread, so a slow ``post_to_connection`` never stalls the model;
   the producer only waits when ``max_pending`` frames are queued (a bounded buffer).
 - Every frame gets the request id and the next ``seq``; text is split to stay under 32 KB.
-- Throttling is retried with exponential backoff and full jitter. A vanished connection calls
-  ``on_gone``, which may re-attach a new connection (resume) or give up (and cancel the run).
-- Posted frames are kept, so a re-attached connection gets everything after its last ``seq``.
+- Throttling is retried with exponential backoff and full jitter. When the connection is gone the
+  sender stops posting but keeps numbering and recording frames: the run goes on to its end and a
+  resumed connection (``reattach``) gets everything after its last ``seq``, from the first frame of
+  the request (``history`` holds the frames of earlier runs of a restarted job).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,6 @@ class SenderStats:
     frames: int = 0
     retries: int = 0
     bytes: int = 0
-    first_text_posted_at: float | None = None
     post_started_at: list[float] = field(default_factory=list)
 
 
@@ -53,10 +53,6 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))  # noqa: S311 - jitter, not crypto
-
-
-# Called when the connection is lost: returns (new transport, client's last seq) to re-attach, or None.
-OnGone = Callable[[], Awaitable[tuple[Transport, int] | None]]
 
 
 def split_text(text: str, budget: int = FRAME_BUDGET) -> list[str]:
@@ -87,9 +83,9 @@ class CoalescingSender:
         *,
         window_s: float = 0.05,
         start_seq: int = 1,
+        history: list[dict[str, Any]] | None = None,
         max_pending: int = 256,
         retry: RetryPolicy | None = None,
-        on_gone: OnGone | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.transport = transport
@@ -97,13 +93,14 @@ class CoalescingSender:
         self.window_s = window_s
         self.max_pending = max_pending
         self.retry = retry or RetryPolicy()
-        self.on_gone = on_gone
         self.clock = clock
         self.stats = SenderStats()
-        self.frames: list[dict[str, Any]] = []  # every frame made, in seq order
+        # Every frame of the request, in seq order: earlier runs' (already delivered) then this run's.
+        self.frames: list[dict[str, Any]] = list(history or [])
         self.gone = False
         self._next_seq = start_seq
-        self._posted = 0  # index into self.frames of the next frame to post
+        self._posted = len(self.frames)  # index into self.frames of the next frame to post
+        self._generation = 0  # bumped by reattach
         self._text: list[str] = []
         self._last_text_post: float | None = None
         self._wakeup = asyncio.Event()
@@ -126,8 +123,6 @@ class CoalescingSender:
 
     async def send(self, event: Event) -> None:
         """Queue an event; returns at once unless ``max_pending`` frames are already waiting."""
-        if self.gone:
-            return
         if isinstance(event, TextEvent):
             self._text.append(event.content)
         else:
@@ -142,8 +137,13 @@ class CoalescingSender:
         """Continue on a new connection, replaying every frame after ``after_seq``."""
         self.transport = transport
         self.gone = False
+        self._generation += 1  # a post in flight to the old connection must not move our position
         self._posted = next((i for i, f in enumerate(self.frames) if f["seq"] > after_seq), len(self.frames))
         self._wakeup.set()
+
+    def flush_text(self) -> None:
+        """Turn buffered text into frames now (before the log is saved)."""
+        self._frame_text()
 
     async def close(self, timeout_s: float = 30.0) -> None:
         """Flush what is queued (unless the client is gone) and stop the posting task."""
@@ -207,19 +207,24 @@ class CoalescingSender:
         body = self.frames[self._posted]
         data = encode(body)
         loop = asyncio.get_running_loop()
+        generation, transport = self._generation, self.transport
         attempt = 0
         while True:
+            if generation != self._generation:
+                return  # re-attached meanwhile: the new connection's replay takes over
             started = self.clock()
             if body["type"] == "text":
                 self._last_text_post = started
             try:
                 self.stats.post_started_at.append(started)
                 self.stats.posts += 1
-                await loop.run_in_executor(self._executor, self.transport.post, data)
+                await loop.run_in_executor(self._executor, transport.post, data)
             except Throttled:
+                if generation != self._generation:
+                    return
                 if attempt + 1 >= self.retry.attempts:
                     logger.warning("giving up after throttling", extra={"request_id": self.request_id})
-                    await self._lost()
+                    self._lost()
                     return
                 self.stats.retries += 1
                 await asyncio.sleep(self.retry.delay(attempt))
@@ -227,21 +232,18 @@ class CoalescingSender:
                 continue
             except (ConnectionGone, TransportError) as exc:
                 logger.info("connection lost: %s", type(exc).__name__, extra={"request_id": self.request_id})
-                await self._lost()
+                if generation == self._generation:
+                    self._lost()
                 return
             break
-        if body["type"] == "text" and self.stats.first_text_posted_at is None:
-            self.stats.first_text_posted_at = started
+        if generation != self._generation:
+            return
         self.stats.bytes += len(data)
         self._posted += 1
         if len(self.frames) - self._posted <= self.max_pending:
             self._drained.set()
 
-    async def _lost(self) -> None:
-        """The connection is unusable: ask ``on_gone`` for a replacement, else stop sending."""
-        replacement = await self.on_gone() if self.on_gone is not None else None
-        if replacement is not None:
-            self.reattach(*replacement)
-            return
+    def _lost(self) -> None:
+        """The connection is unusable: stop posting until a resume re-attaches one."""
         self.gone = True
         self._drained.set()

@@ -1,30 +1,47 @@
-"""The stream worker: run one job's agent and stream its events to the client's connection."""
+"""The stream worker: claim a queued job, run its agent, stream the events, end the job exactly once.
+
+- Claiming moves the job queued -> running under a fresh lease (``run_id``); a duplicate delivery
+  finds it no longer queued and does nothing.
+- Every ``flush_s`` (when frames were made) and at least every ``HEARTBEAT_S`` the frame log and a
+  heartbeat are saved in one write; losing the lease (the job was restarted or finished by someone
+  else after this worker looked dead) stops the run without touching the job again.
+- Every ``poll_s`` the job is read for a cancel request or a resumed connection.
+- The run has a deadline below the Lambda timeout; the runner ends it with ``timed_out`` when hit.
+- The terminal frame is written to the job (with the whole log) before it is posted, so a resume at
+  any moment finds it; a resume that arrived just before the finish is honoured here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
 from calledit.models.selection import ModelChoice
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, frame
+from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
 from calledit.runner import stream_call
-from calledit.ws.jobs import Job, JobStatus, JobStore
+from calledit.storage.jobs import Job, JobStore
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport
 
 logger = logging.getLogger(__name__)
 
 TransportFactory = Callable[[str, str], Transport]
+DEFAULT_RUN_TIMEOUT_S = 240.0
+# Time kept back from the Lambda deadline for the final writes and posts.
+FINISH_MARGIN_S = 20.0
 
 
 class WorkerRequest(BaseModel):
-    """The async-invoke payload the makecall handler sends the worker."""
+    """The async-invoke payload the action handler sends the worker."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -32,8 +49,16 @@ class WorkerRequest(BaseModel):
     request_id: str
 
 
-class JobRun:
-    """One run of a job: the agent, the sender, and a watcher for cancel/resume requests."""
+def run_timeout_s(remaining_ms: int | None = None) -> float:
+    """The run's deadline: CALLEDIT_RUN_TIMEOUT_S (default 240 s), and always below the Lambda's time."""
+    configured = float(os.environ.get("CALLEDIT_RUN_TIMEOUT_S") or DEFAULT_RUN_TIMEOUT_S)
+    if remaining_ms is None:
+        return configured
+    return max(1.0, min(configured, remaining_ms / 1000 - FINISH_MARGIN_S))
+
+
+class JobWorker:
+    """Executes one claimed job; dependencies are injectable for tests."""
 
     def __init__(
         self,
@@ -44,7 +69,8 @@ class JobRun:
         transport_factory: TransportFactory = ManagementApiTransport,
         window_s: float = 0.05,
         poll_s: float = 1.0,
-        gone_grace_s: float = 3.0,
+        flush_s: float = 3.0,
+        timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
     ) -> None:
         self.job = job
         self.jobs = jobs
@@ -52,114 +78,135 @@ class JobRun:
         self.transport_factory = transport_factory
         self.window_s = window_s
         self.poll_s = poll_s
-        self.gone_grace_s = gone_grace_s
-        self.cancel = threading.Event()
+        self.flush_s = flush_s
+        self.timeout_s = timeout_s
         self.attach_version = job.attach_version
-        self.sender: CoalescingSender | None = None
+        self.lease_lost = False
+        self.writes = 0
 
-    async def _fresh(self) -> Job | None:
-        return await asyncio.to_thread(self.jobs.get, self.job.user_id, self.job.request_id)
-
-    def _reattach_target(self, current: Job | None) -> tuple[Transport, int] | None:
-        if current is None or current.attach_version == self.attach_version:
-            return None
-        self.attach_version = current.attach_version
-        logger.info("re-attaching to a resumed connection", extra={"connection_id": current.connection_id})
-        return self.transport_factory(
-            current.endpoint or self.job.endpoint, current.connection_id
-        ), current.resume_after
-
-    async def _on_gone(self) -> tuple[Transport, int] | None:
-        """The client vanished: wait briefly for a resume from a new connection, else cancel the run."""
-        deadline = time.monotonic() + self.gone_grace_s
-        while True:
-            target = self._reattach_target(await self._fresh())
-            if target is not None:
-                return target
-            if time.monotonic() >= deadline:
-                logger.info("client gone and not resumed: cancelling the agent run")
-                self.cancel.set()  # no more model spend for a client that left
-                return None
-            await asyncio.sleep(min(0.25, self.gone_grace_s))
-
-    async def _watch(self) -> None:
-        """Poll the job record for a cancel flag or a resumed connection."""
-        while True:
-            await asyncio.sleep(self.poll_s)
-            current = await self._fresh()
-            if current is not None and current.cancel_requested:
-                self.cancel.set()
-            target = self._reattach_target(current)
-            if target is not None and self.sender is not None:
-                self.sender.reattach(*target)
-
-    async def run(self) -> JobStatus:
-        """Stream the job to completion; returns the status recorded on the job."""
+    async def run(self) -> JobStatus | None:
+        """Stream the job to its end; the status recorded, or None if this worker lost its lease."""
         job = self.job
-        await asyncio.to_thread(self.jobs.mark_running, job.user_id, job.request_id)
-        transport = self.transport_factory(job.endpoint, job.connection_id)
+        sender = CoalescingSender(
+            self.transport_factory(job.endpoint, job.connection_id),
+            job.request_id,
+            window_s=self.window_s,
+            start_seq=job.next_seq,
+            history=job.frames,
+        )
+        cancel = threading.Event()
         final: Event | None = None
-        async with CoalescingSender(
-            transport, job.request_id, window_s=self.window_s, on_gone=self._on_gone
-        ) as sender:
-            self.sender = sender
-            watcher = asyncio.create_task(self._watch())
+        async with sender:
+            keeper = asyncio.create_task(self._keep(sender, cancel))
             try:
+                if job.restarts:
+                    await sender.send(
+                        StatusEvent(
+                            status="restarted", message="The analysis was interrupted; starting over."
+                        )
+                    )
                 async for event in stream_call(
-                    job.prompt, job.timezone, choice=self.choice, cancel_signal=self.cancel
+                    job.prompt,
+                    job.timezone,
+                    choice=self.choice,
+                    cancel_signal=cancel,
+                    timeout_s=self.timeout_s,
                 ):
                     final = event
                     await sender.send(event)
             finally:
-                watcher.cancel()
-            status = self._status(final, sender.gone)
-            # Written before the last flush so a resume arriving now finds the stored result.
-            await asyncio.to_thread(
+                keeper.cancel()
+                await asyncio.gather(keeper, return_exceptions=True)
+            if self.lease_lost or final is None or not is_terminal(final):
+                logger.warning("run ended without finishing the job", extra={"lease_lost": self.lease_lost})
+                return None
+            sender.flush_text()
+            terminal = sender.frames[-1]
+            status = status_for(terminal)
+            done = await asyncio.to_thread(
                 self.jobs.finish,
-                job.user_id,
-                job.request_id,
+                job,
                 status,
-                last_seq=sender.last_seq,
-                final_frame=self._final_frame(final, sender),
-                prediction=final.prediction if isinstance(final, CompleteEvent) else None,
+                sender.frames,
+                run_id=job.run_id,
+                result=final.prediction if isinstance(final, CompleteEvent) else None,
             )
+            self.writes += 1
+            if done is None:
+                logger.warning("job finished by someone else; not posting the terminal frame")
+                sender.gone = True  # never post a terminal frame the job does not record
+                return None
+            self._maybe_reattach(done, sender)
         logger.info(
             "job finished",
             extra={
-                "status": status,
+                "status": status.value,
                 "posts": sender.stats.posts,
                 "frames": sender.stats.frames,
                 "retries": sender.stats.retries,
+                "job_writes": self.writes,
             },
         )
         return status
 
-    def _final_frame(self, final: Event | None, sender: CoalescingSender) -> dict[str, Any] | None:
-        """The last event as a frame (a gone client never got it: it is numbered after the last one made)."""
-        if final is None:
-            return None
-        if not sender.gone and sender.frames and sender.frames[-1]["type"] == final.type:
-            return sender.frames[-1]
-        return frame(final, self.job.request_id, sender.last_seq + 1)
+    def _maybe_reattach(self, current: Job, sender: CoalescingSender) -> None:
+        if current.attach_version == self.attach_version:
+            return
+        self.attach_version = current.attach_version
+        logger.info("re-attaching to a resumed connection", extra={"connection_id": current.connection_id})
+        sender.reattach(
+            self.transport_factory(current.endpoint or self.job.endpoint, current.connection_id),
+            current.resume_after,
+        )
 
-    def _status(self, final: Event | None, gone: bool) -> JobStatus:
-        if isinstance(final, CompleteEvent):
-            return "completed"
-        if isinstance(final, ErrorEvent):
-            return "failed"
-        if isinstance(final, StatusEvent) and final.status == "cancelled":
-            return "abandoned" if gone else "cancelled"
-        return "abandoned" if gone else "failed"
+    async def _keep(self, sender: CoalescingSender, cancel: threading.Event) -> None:
+        """Poll for cancel/resume; save the log and a heartbeat when due."""
+        job = self.job
+        saved_seq = job.last_seq
+        saved_at = time.monotonic()
+        while True:
+            await asyncio.sleep(self.poll_s)
+            current = await asyncio.to_thread(self.jobs.get, job.user_id, job.request_id)
+            if current is None or current.run_id != job.run_id or current.status is not JobStatus.RUNNING:
+                self._lose_lease(cancel)
+                return
+            if current.cancel_requested:
+                cancel.set()
+            self._maybe_reattach(current, sender)
+            now = time.monotonic()
+            changed = sender.last_seq != saved_seq
+            if (changed and now - saved_at >= self.flush_s) or now - saved_at >= HEARTBEAT_S:
+                saved = await asyncio.to_thread(
+                    self.jobs.save_progress,
+                    job.user_id,
+                    job.request_id,
+                    job.run_id,
+                    list(sender.frames),
+                    sender.last_seq,
+                )
+                self.writes += 1
+                if saved is None:
+                    self._lose_lease(cancel)
+                    return
+                saved_seq, saved_at = sender.last_seq, now
+
+    def _lose_lease(self, cancel: threading.Event) -> None:
+        logger.warning("lease lost: another actor restarted or finished this job; stopping")
+        self.lease_lost = True
+        cancel.set()
 
 
-async def run_worker(
-    payload: dict[str, Any], *, jobs: JobStore | None = None, **options: Any
+async def process(
+    payload: dict[str, Any], *, jobs: JobStore | None = None, remaining_ms: int | None = None, **options: Any
 ) -> JobStatus | None:
     """Entry point for one async invocation; ignores duplicate deliveries of a job already started."""
     request = WorkerRequest.model_validate(payload)
     jobs = jobs or JobStore()
-    job = await asyncio.to_thread(jobs.get, request.user_id, request.request_id)
-    if job is None or job.status != "queued":
-        logger.warning("job not found or already started", extra={"request_id": request.request_id})
+    job = await asyncio.to_thread(jobs.claim, request.user_id, request.request_id, uuid.uuid4().hex)
+    if job is None:
+        logger.warning(
+            "job not queued (duplicate delivery or finished)", extra={"request_id": request.request_id}
+        )
         return None
-    return await JobRun(job, jobs, **options).run()
+    options.setdefault("timeout_s", run_timeout_s(remaining_ms))
+    return await JobWorker(job, jobs, **options).run()

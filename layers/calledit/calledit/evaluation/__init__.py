@@ -1,0 +1,1 @@
+"""Hand-written quality-evaluation data: predictions with gold verification dates and categories."""

@@ -1,0 +1,1 @@
+"""Verification: the tools a verification agent uses to gather evidence when a prediction is due."""
