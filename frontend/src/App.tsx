@@ -5,6 +5,7 @@ import { MakeCall } from './components/MakeCall'
 import { MyCalls } from './components/MyCalls'
 import { SignIn } from './components/SignIn'
 import { AuthService, type Session } from './services/auth'
+import { CallSession } from './services/callSession'
 import { PredictionService } from './services/predictions'
 import { WebSocketService, type ConnectionState } from './services/websocket'
 
@@ -27,9 +28,14 @@ export function App({ config }: { config: AppConfig }) {
   const [connection, setConnection] = useState<ConnectionState>('idle')
   const api = useMemo(() => new PredictionService(config.apiUrl, () => auth.token()), [auth, config])
   const socket = useMemo(() => new WebSocketService({ url: config.websocketUrl, token: () => auth.token() }), [auth, config])
+  // The call in progress lives here, above the tabs: switching tabs or reloading keeps it.
+  const call = useMemo(() => new CallSession(socket), [socket])
 
   useEffect(() => socket.onStateChange(setConnection), [socket])
   useEffect(() => () => socket.close(), [socket])
+  useEffect(() => {
+    if (session) void call.restore()
+  }, [call, session])
   useEffect(() => {
     const onHash = () => setRoute(routeFromHash())
     window.addEventListener('hashchange', onHash)
@@ -42,6 +48,7 @@ export function App({ config }: { config: AppConfig }) {
   }
 
   function signOut() {
+    call.clear()
     socket.close()
     auth.signOut()
     setSession(null)
@@ -65,7 +72,9 @@ export function App({ config }: { config: AppConfig }) {
         {session && connection === 'reconnecting' && (
           <p role="status" className="banner">Connection lost, reconnecting… your call will resume.</p>
         )}
-        {session && route === 'call' && <MakeCall socket={socket} api={api} onSaved={() => go('calls')} />}
+        {session && route === 'call' && (
+          <MakeCall session={call} api={api} onSaved={() => go('calls')} userKey={session.email} />
+        )}
         {session && route === 'calls' && <MyCalls api={api} />}
         {session && route === 'due' && <DueList api={api} />}
       </main>

@@ -11,7 +11,8 @@ export interface AppConfig {
 }
 
 function fromEnv(): AppConfig {
-  const env = import.meta.env
+  // Vite types every import.meta.env key as `any`; the VITE_* build variables are optional strings.
+  const env: Partial<Record<`VITE_${string}`, string>> = import.meta.env
   return {
     websocketUrl: env.VITE_WEBSOCKET_URL ?? '',
     apiUrl: env.VITE_API_URL ?? '',

@@ -39,7 +39,7 @@ async def test_full_call_streams_text_tools_and_a_valid_prediction() -> None:
     final = events[-1]
     assert isinstance(final, CompleteEvent) and final.model == OFFLINE_MODEL_NAME
     prediction = Prediction.model_validate_json(final.content)
-    assert prediction.model_dump(mode="json") == final.prediction
+    assert prediction == final.prediction
     assert prediction.prediction_statement == statement  # verbatim
     # End of March 2027 in Paris (CEST, UTC+2 after the 28 March switch) is 21:59:59 UTC.
     assert prediction.verification_date == datetime(2027, 3, 31, 21, 59, 59, tzinfo=UTC)
@@ -59,7 +59,7 @@ async def test_full_call_streams_text_tools_and_a_valid_prediction() -> None:
 async def test_categories_and_fallback_date(statement: str, category: VerifiableCategory) -> None:
     final = (await run_call(statement, "America/New_York", choice=offline()))[-1]
     assert isinstance(final, CompleteEvent), final
-    prediction = Prediction.model_validate(final.prediction)
+    prediction = final.prediction
     assert prediction.verifiable_category is category
     assert prediction.verification_date > datetime.now(UTC)
 
@@ -67,7 +67,7 @@ async def test_categories_and_fallback_date(statement: str, category: Verifiable
 async def test_no_date_phrase_assumes_one_year_and_says_so() -> None:
     final = (await run_call("Something vague will happen", "UTC", choice=offline()))[-1]
     assert isinstance(final, CompleteEvent)
-    assert "one year was assumed" in final.prediction["date_reasoning"]
+    assert "one year was assumed" in final.prediction.date_reasoning
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,19 @@ from typing import Any
 
 import pytest
 
+from calledit.schema import Prediction
+
+PREDICTION = Prediction.model_validate(
+    {
+        "prediction_statement": "It will snow in Oslo on Christmas Day 2027",
+        "verification_date": "2027-12-25T22:59:59Z",
+        "date_reasoning": "Christmas Day ends at midnight in Oslo.",
+        "verification_method": {"source": ["Met Norway"], "criteria": ["Snow recorded"], "steps": ["Check"]},
+        "verifiable_category": "api_tool_verifiable",
+        "category_reasoning": "Weather observations are needed.",
+    }
+)
+
 
 class Connections:
     """A stand-in for the management API: frames posted per connection id; some ids gone."""

@@ -13,6 +13,8 @@ from calledit.protocol import CompleteEvent, frame
 from calledit.storage.jobs import JobStore
 from calledit.ws.actions import ActionHandler
 
+from .conftest import PREDICTION
+
 
 @pytest.fixture
 def invoked() -> list[dict[str, Any]]:
@@ -195,7 +197,7 @@ def test_resume_of_a_finished_job_replays_every_frame_after_after_seq(handler, w
     assert job is not None
     frames = [frame(StatusEvent(status="running", message="go"), "r1", 1)]
     frames += [frame(TextEvent(content=f"part {i} "), "r1", i) for i in range(2, 12)]
-    frames.append(frame(CompleteEvent(content="{}", prediction={"a": 1}, model="m"), "r1", 12))
+    frames.append(frame(CompleteEvent(content="{}", prediction=PREDICTION, model="m"), "r1", 12))
     assert store.finish(job, JobStatus.COMPLETED, frames, run_id="run-1") is not None
     handler(
         ws_event(

@@ -16,6 +16,8 @@ from calledit.validation import MAX_FRAME_BYTES
 from calledit.ws.sender import CoalescingSender, RetryPolicy, split_text
 from calledit.ws.transport import ConnectionGone, Throttled
 
+from .conftest import PREDICTION
+
 
 class RecordingTransport:
     """Records decoded frames; optionally slow, or failing on chosen post numbers."""
@@ -51,7 +53,7 @@ def tool(phase: str) -> ToolEvent:
 
 
 def complete() -> CompleteEvent:
-    return CompleteEvent(content="{}", prediction={}, model="offline-heuristic")
+    return CompleteEvent(content="{}", prediction=PREDICTION, model="offline-heuristic")
 
 
 async def test_frames_keep_order_and_seq_and_request_id() -> None:

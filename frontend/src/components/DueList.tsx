@@ -2,10 +2,11 @@ import { useCallback, useEffect, useState } from 'react'
 import { countdown, formatLocal } from '../format'
 import type { PredictionService } from '../services/predictions'
 import type { SavedPrediction } from '../types'
+import { errorMessage, RetryAlert } from './RetryAlert'
 
 type Outcome = 'true' | 'false' | 'inconclusive'
 
-function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionService; onDone: () => void }) {
+function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionService; onDone: () => unknown }) {
   const [outcome, setOutcome] = useState<Outcome | ''>('')
   const [note, setNote] = useState('')
   const [error, setError] = useState<string | null>(null)
@@ -18,9 +19,9 @@ function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionSe
     setError(null)
     try {
       await api.recordOutcome(item.prediction_id, outcome, note)
-      onDone()
+      void onDone()
     } catch (e) {
-      setError(e instanceof Error ? e.message : 'Could not record the outcome.')
+      setError(errorMessage(e, 'Could not record the outcome.'))
     } finally {
       setSaving(false)
     }
@@ -41,7 +42,7 @@ function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionSe
       </fieldset>
       <label htmlFor={`note-${item.prediction_id}`}>Note (optional)</label>
       <input id={`note-${item.prediction_id}`} value={note} maxLength={1000} onChange={(e) => setNote(e.target.value)} />
-      <button type="button" className="primary" disabled={!outcome || saving} onClick={record}>Record outcome</button>
+      <button type="button" className="primary" disabled={!outcome || saving} onClick={() => void record()}>Record outcome</button>
       {error && <p role="alert" className="error">{error}</p>}
     </li>
   )
@@ -53,27 +54,38 @@ export function DueList({ api }: { api: PredictionService }) {
   const [error, setError] = useState<string | null>(null)
   const [loaded, setLoaded] = useState(false)
 
-  const load = useCallback(async () => {
-    setError(null)
-    try {
-      setItems((await api.due()).items)
-    } catch (e) {
-      setError(e instanceof Error ? e.message : 'Could not load the due list.')
-    } finally {
-      setLoaded(true)
-    }
-  }, [api])
+  // Every state update here happens once the request settles, so the effect below only starts it.
+  const fetchDue = useCallback(
+    () =>
+      api
+        .due()
+        .then(
+          (page) => {
+            setItems(page.items)
+            setError(null)
+          },
+          (e: unknown) => setError(errorMessage(e, 'Could not load the due list.')),
+        )
+        .finally(() => setLoaded(true)),
+    [api],
+  )
 
   useEffect(() => {
-    void load()
-  }, [load])
+    void fetchDue()
+  }, [fetchDue])
+
+  /** Retry, or refresh after an outcome is recorded: the old error goes away at once. */
+  function reload() {
+    setError(null)
+    return fetchDue()
+  }
 
   return (
     <section aria-labelledby="due-title">
       <h2 id="due-title">Time to judge</h2>
-      {error && <p role="alert" className="error">{error} <button type="button" onClick={() => void load()}>Retry</button></p>}
+      {error && <RetryAlert message={error} onRetry={reload} />}
       {loaded && !error && items.length === 0 && <p className="muted">Nothing is due. Check back when a date passes.</p>}
-      <ul className="calls">{items.map((item) => <Judge key={item.prediction_id} item={item} api={api} onDone={load} />)}</ul>
+      <ul className="calls">{items.map((item) => <Judge key={item.prediction_id} item={item} api={api} onDone={reload} />)}</ul>
     </section>
   )
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import type { PredictionService } from '../services/predictions'
 import type { Prediction } from '../types'
+import { errorMessage, RetryAlert } from './RetryAlert'
 
 interface Props {
   api: PredictionService
@@ -23,7 +24,7 @@ export function LogCallButton({ api, requestId, prediction, model, timezone, onS
       await api.save(requestId, prediction, model, timezone)
       onSaved()
     } catch (e) {
-      setError(e instanceof Error ? e.message : 'Could not save the call.')
+      setError(errorMessage(e, 'Could not save the call.'))
     } finally {
       setSaving(false)
     }
@@ -31,10 +32,10 @@ export function LogCallButton({ api, requestId, prediction, model, timezone, onS
 
   return (
     <div className="actions">
-      <button type="button" className="primary" onClick={save} disabled={saving}>
+      <button type="button" className="primary" onClick={() => void save()} disabled={saving}>
         {saving ? 'Saving…' : 'Log Call'}
       </button>
-      {error && <p role="alert" className="error">{error} <button type="button" onClick={save}>Retry</button></p>}
+      {error && <RetryAlert message={error} onRetry={save} />}
     </div>
   )
 }

@@ -1,102 +1,91 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react'
-import { browserTimeZone } from '../format'
+import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
+import { browserTimeZone, formatLocal } from '../format'
+import { MAX_PROMPT_CHARS } from '../protocol.gen'
+import type { CallSession } from '../services/callSession'
 import type { PredictionService } from '../services/predictions'
-import type { WebSocketService } from '../services/websocket'
-import type { CompleteFrame, ServerFrame, ToolFrame } from '../types'
+import { draftToPrediction } from '../stream/predictionDraft'
+import { CallCard, type CardState } from './CallCard'
 import { LogCallButton } from './LogCallButton'
-import { PredictionCard } from './PredictionCard'
-
-const MAX_CHARS = 2000
+import { StreamPanel } from './StreamPanel'
+import { allTimeZones, TimezonePicker } from './TimezonePicker'
 
 interface Props {
-  socket: WebSocketService
+  session: CallSession
   api: PredictionService
   onSaved: () => void
+  /** Remembers the chosen timezone per user (e.g. the signed-in email). */
+  userKey?: string
 }
 
-interface Chip {
-  id: string
-  label: string
-  status: ToolFrame['status']
+const ZONE_KEY = 'calledit.timezone.'
+
+function rememberedZone(userKey: string | undefined): string {
+  const zones = allTimeZones()
+  try {
+    const saved = userKey ? localStorage.getItem(ZONE_KEY + userKey) : null
+    if (saved && zones.includes(saved)) return saved
+  } catch {
+    // storage disabled
+  }
+  const browser = browserTimeZone()
+  return zones.includes(browser) ? browser : 'UTC'
 }
 
-function timeZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] }
-  return intl.supportedValuesOf?.('timeZone') ?? []
+function cardState(phase: string): CardState {
+  if (phase === 'complete') return 'complete'
+  if (phase === 'cancelled') return 'cancelled'
+  if (phase === 'error') return 'error'
+  return 'streaming'
 }
 
-/** Type a prediction, watch the analysis stream in, then log the structured call. */
-export function MakeCall({ socket, api, onSaved }: Props) {
-  const [prompt, setPrompt] = useState('')
-  const [timezone, setTimezone] = useState(browserTimeZone)
-  const [requestId, setRequestId] = useState<string | null>(null)
-  const [running, setRunning] = useState(false)
-  const [status, setStatus] = useState('')
-  const [text, setText] = useState('')
-  const [chips, setChips] = useState<Chip[]>([])
-  const [result, setResult] = useState<CompleteFrame | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const zones = useMemo(timeZones, [])
-  const textRef = useRef<HTMLDivElement>(null)
+/** Type a prediction, watch the card build itself as the analysis streams, then log the call. */
+export function MakeCall({ session, api, onSaved, userKey }: Props) {
+  const state = useSyncExternalStore(session.subscribe, session.getSnapshot)
+  const [prompt, setPrompt] = useState(state.prompt)
+  const [timezone, setTimezone] = useState(() => state.timezone || rememberedZone(userKey))
+  const [formError, setFormError] = useState<string | null>(null)
+  const [announcement, setAnnouncement] = useState('')
+  const draftAtCompletion = useRef(state.draft)
+  const running = state.phase === 'starting' || state.phase === 'running'
 
   useEffect(() => {
-    textRef.current?.scrollTo?.({ top: textRef.current.scrollHeight })
-  }, [text])
+    if (state.phase !== 'complete' || !state.result) return
+    const p = state.result.prediction
+    setAnnouncement(`Your call is ready: “${p.prediction_statement}”, to be verified on ${formatLocal(p.verification_date, state.timezone)}.`)
+    if (import.meta.env.DEV) {
+      const parsed = draftToPrediction(draftAtCompletion.current)
+      if (parsed && JSON.stringify(parsed) !== JSON.stringify(p)) {
+        console.warn('streamed draft and final prediction differ', { parsed, final: p })
+      }
+    }
+  }, [state.phase, state.result, state.timezone])
+  useEffect(() => {
+    draftAtCompletion.current = state.draft
+  }, [state.draft])
 
-  function onFrame(frame: ServerFrame) {
-    switch (frame.type) {
-      case 'status':
-        setStatus(frame.message)
-        if (frame.status === 'cancelled') setRunning(false)
-        if (frame.status === 'resumed' && frame.message.includes('restarting')) {
-          setText('')
-          setChips([])
-        }
-        break
-      case 'text':
-        setText((current) => current + frame.content)
-        break
-      case 'tool':
-        setChips((current) => {
-          const others = current.filter((chip) => chip.id !== frame.tool_use_id)
-          return [...others, { id: frame.tool_use_id, label: frame.label || frame.name, status: frame.status }]
-        })
-        break
-      case 'complete':
-        setResult(frame)
-        setStatus('Analysis complete.')
-        setRunning(false)
-        break
-      case 'error':
-        setError(frame.message)
-        setStatus('')
-        setRunning(false)
-        break
+  function chooseZone(zone: string) {
+    setTimezone(zone)
+    try {
+      if (userKey) localStorage.setItem(ZONE_KEY + userKey, zone)
+    } catch {
+      // storage disabled: the choice lasts for this page only
     }
   }
 
-  async function start(event?: FormEvent) {
+  async function start(event?: FormEvent, text: string = prompt) {
     event?.preventDefault()
-    const trimmed = prompt.trim()
+    const trimmed = text.trim()
     if (!trimmed) {
-      setError('Type a prediction first.')
+      setFormError('Type a prediction first.')
       return
     }
-    setError(null)
-    setResult(null)
-    setText('')
-    setChips([])
-    setStatus('Connecting…')
-    setRunning(true)
-    try {
-      setRequestId(await socket.makeCall(trimmed, timezone.trim() || 'UTC', onFrame))
-    } catch (e) {
-      setRunning(false)
-      setStatus('')
-      setError(e instanceof Error ? e.message : 'Could not start the call.')
-    }
+    setFormError(null)
+    setAnnouncement('')
+    await session.start(trimmed, timezone)
   }
 
+  const showStream = state.phase !== 'idle'
+  const showCard = state.result !== null || state.draft.found
   return (
     <section aria-labelledby="make-call-title">
       <h2 id="make-call-title">Make a Call</h2>
@@ -105,52 +94,71 @@ export function MakeCall({ socket, api, onSaved }: Props) {
         <textarea
           id="prompt"
           value={prompt}
-          maxLength={MAX_CHARS}
+          maxLength={MAX_PROMPT_CHARS}
           rows={3}
           placeholder="The S&P 500 will close above 7000 by March 2027"
+          aria-describedby="prompt-counter"
           onChange={(e) => setPrompt(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) void start()
           }}
         />
-        <p className="muted counter">{prompt.length} / {MAX_CHARS}</p>
-        <label htmlFor="timezone">Your timezone</label>
-        <input id="timezone" list="timezones" value={timezone} onChange={(e) => setTimezone(e.target.value)} />
-        <datalist id="timezones">{zones.map((zone) => <option key={zone} value={zone} />)}</datalist>
+        <p id="prompt-counter" className="muted counter">{prompt.length} / {MAX_PROMPT_CHARS}</p>
+        <TimezonePicker id="timezone" label="Your timezone" value={timezone} onChange={chooseZone} />
         <div className="actions">
           <button type="submit" className="primary" disabled={running}>{running ? 'Analysing…' : 'Make Call'}</button>
-          {running && requestId && (
-            <button type="button" onClick={() => socket.cancel(requestId)}>Cancel</button>
+          {running && state.requestId && (
+            <button type="button" onClick={() => session.cancel()}>Cancel</button>
           )}
         </div>
+        {formError && <p role="alert" className="error">{formError}</p>}
       </form>
 
-      {(running || text || status) && (
-        <div className="card stream">
-          <p className="status" role="status" aria-live="polite">{status}</p>
-          <ul className="chips" aria-label="Tools used">
-            {chips.map((chip) => (
-              <li key={chip.id} className={`chip ${chip.status}`}>
-                {chip.label}{chip.status === 'running' ? '…' : chip.status === 'success' ? ' ✓' : ' ✗'}
-              </li>
-            ))}
-          </ul>
-          <div className="stream-text" ref={textRef} aria-live="polite" aria-label="Analysis">{text}</div>
-        </div>
-      )}
+      {showStream && <StreamPanel state={state} />}
 
-      {error && (
+      {state.error && (
         <p role="alert" className="error">
-          {error} <button type="button" onClick={() => void start()}>Retry</button>
+          {state.error.message}{' '}
+          <button type="button" onClick={() => void start(undefined, state.prompt || prompt)}>Retry</button>
+        </p>
+      )}
+      {state.phase === 'cancelled' && !showCard && (
+        <p className="muted">
+          Cancelled — nothing saved.{' '}
+          <button type="button" onClick={() => void start(undefined, state.prompt || prompt)}>Retry</button>
         </p>
       )}
 
-      {result && requestId && (
-        <PredictionCard prediction={result.prediction} model={result.model}>
-          <LogCallButton api={api} requestId={requestId} prediction={result.prediction} model={result.model}
-            timezone={timezone} onSaved={onSaved} />
-        </PredictionCard>
+      {showCard && (
+        <CallCard
+          prediction={state.result?.prediction ?? null}
+          draft={state.draft}
+          state={cardState(state.phase)}
+          model={state.result?.model}
+          timezone={state.timezone}
+        >
+          {state.result && state.requestId && (
+            <LogCallButton
+              api={api}
+              requestId={state.requestId}
+              prediction={state.result.prediction}
+              model={state.result.model}
+              timezone={state.timezone}
+              onSaved={() => {
+                session.clear()
+                setPrompt('')
+                onSaved()
+              }}
+            />
+          )}
+          {state.phase === 'cancelled' && (
+            <p className="actions">
+              <button type="button" onClick={() => void start(undefined, state.prompt || prompt)}>Retry</button>
+            </p>
+          )}
+        </CallCard>
       )}
+      <p className="visually-hidden" aria-live="polite">{announcement}</p>
     </section>
   )
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { countdown, formatLocal } from '../format'
 import type { PredictionService } from '../services/predictions'
 import type { PredictionStatus, SavedPrediction } from '../types'
+import { errorMessage, RetryAlert } from './RetryAlert'
 
 const FILTERS: { value: PredictionStatus | ''; label: string }[] = [
   { value: '', label: 'All' },
@@ -21,35 +22,51 @@ export function MyCalls({ api }: { api: PredictionService }) {
   const [filter, setFilter] = useState<PredictionStatus | ''>('')
   const [items, setItems] = useState<SavedPrediction[]>([])
   const [cursor, setCursor] = useState<string | null>(null)
-  const [loading, setLoading] = useState(false)
+  // Starts as loading: the effect below fetches the first page on mount.
+  const [loading, setLoading] = useState(true)
   const [error, setError] = useState<string | null>(null)
 
-  const load = useCallback(async (from: string | null, reset: boolean) => {
-    setLoading(true)
-    setError(null)
-    try {
-      const page = await api.list({ status: filter, cursor: from })
-      setItems((current) => (reset ? page.items : [...current, ...page.items]))
-      setCursor(page.next_cursor)
-    } catch (e) {
-      setError(e instanceof Error ? e.message : 'Could not load your calls.')
-    } finally {
-      setLoading(false)
-    }
-  }, [api, filter])
+  // Every state update here happens once the request settles, so the effect below only starts it;
+  // the event handlers that trigger a fetch show "Loading…" and clear the old error themselves.
+  const fetchPage = useCallback(
+    (from: string | null, reset: boolean) =>
+      api
+        .list({ status: filter, cursor: from })
+        .then(
+          (page) => {
+            setItems((current) => (reset ? page.items : [...current, ...page.items]))
+            setCursor(page.next_cursor)
+          },
+          (e: unknown) => setError(errorMessage(e, 'Could not load your calls.')),
+        )
+        .finally(() => setLoading(false)),
+    [api, filter],
+  )
 
   useEffect(() => {
-    void load(null, true)
-  }, [load])
+    void fetchPage(null, true)
+  }, [fetchPage])
+
+  function load(from: string | null, reset: boolean) {
+    setLoading(true)
+    setError(null)
+    return fetchPage(from, reset)
+  }
+
+  function changeFilter(next: PredictionStatus | '') {
+    setFilter(next) // the effect fetches the first page for the new filter
+    setLoading(true)
+    setError(null)
+  }
 
   return (
     <section aria-labelledby="my-calls-title">
       <h2 id="my-calls-title">My Calls</h2>
       <label htmlFor="status-filter">Show</label>{' '}
-      <select id="status-filter" value={filter} onChange={(e) => setFilter(e.target.value as PredictionStatus | '')}>
+      <select id="status-filter" value={filter} onChange={(e) => changeFilter(e.target.value as PredictionStatus | '')}>
         {FILTERS.map((f) => <option key={f.value} value={f.value}>{f.label}</option>)}
       </select>
-      {error && <p role="alert" className="error">{error} <button type="button" onClick={() => void load(null, true)}>Retry</button></p>}
+      {error && <RetryAlert message={error} onRetry={() => load(null, true)} />}
       <ul className="calls">
         {items.map((item) => (
           <li key={item.prediction_id} className="card call">

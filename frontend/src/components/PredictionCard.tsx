@@ -12,7 +12,7 @@ function List({ title, items, ordered = false }: { title: string; items: string[
   const Tag = ordered ? 'ol' : 'ul'
   return (
     <section>
-      <h4>{title}</h4>
+      <h3>{title}</h3>
       <Tag>{items.map((item, i) => <li key={i}>{item}</li>)}</Tag>
     </section>
   )

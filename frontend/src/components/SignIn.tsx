@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { AuthError, type AuthService, type Session } from '../services/auth'
+import { errorMessage } from './RetryAlert'
 
 /** Sign in, or sign up (with the email confirmation step Cognito may ask for). */
 export function SignIn({ auth, onSignedIn }: { auth: AuthService; onSignedIn: (session: Session) => void }) {
@@ -27,7 +28,7 @@ export function SignIn({ auth, onSignedIn }: { auth: AuthService; onSignedIn: (s
       onSignedIn(await auth.signIn(email.trim(), password))
     } catch (e) {
       if (e instanceof AuthError && e.type === 'UserNotConfirmedException') setMode('confirm')
-      setError(e instanceof Error ? e.message : 'Sign-in failed.')
+      setError(errorMessage(e, 'Sign-in failed.'))
     } finally {
       setBusy(false)
     }
@@ -37,7 +38,7 @@ export function SignIn({ auth, onSignedIn }: { auth: AuthService; onSignedIn: (s
   return (
     <section className="card narrow" aria-labelledby="signin-title">
       <h2 id="signin-title">{title}</h2>
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label htmlFor="email">Email</label>
         <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <label htmlFor="password">Password</label>

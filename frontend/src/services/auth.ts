@@ -57,8 +57,8 @@ export class AuthService {
     }
     const data = (await response.json().catch(() => ({}))) as Record<string, unknown>
     if (!response.ok) {
-      const type = String(data.__type ?? 'Error').split('#').pop() ?? 'Error'
-      throw new AuthError(type, FRIENDLY[type] ?? String(data.message ?? 'Sign-in failed.'))
+      const type = (typeof data.__type === 'string' ? data.__type : 'Error').split('#').pop() ?? 'Error'
+      throw new AuthError(type, FRIENDLY[type] ?? (typeof data.message === 'string' ? data.message : 'Sign-in failed.'))
     }
     return data as T
   }

@@ -7,33 +7,37 @@ function reply(status: number, body: unknown): Response {
 
 describe('PredictionService', () => {
   it('sends the token and the body, and builds list queries', async () => {
-    const fetchFn = vi.fn(async () => reply(200, { items: [], next_cursor: null }))
-    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(200, { items: [], next_cursor: null })))
+    const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
     await api.list({ status: 'pending', cursor: 'abc', limit: 5 })
-    const [url, init] = fetchFn.mock.calls[0] as unknown as [string, RequestInit]
+    const [url, init = {}] = fetchFn.mock.calls[0]
     expect(url).toBe('http://api/predictions?status=pending&cursor=abc&limit=5')
     expect((init.headers as Record<string, string>).Authorization).toBe('Bearer T')
   })
 
   it('turns API errors into plain messages', async () => {
-    const fetchFn = vi.fn(async () => reply(422, { code: 'bad_request', message: 'prediction.verification_date: bad' }))
-    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(422, { code: 'bad_request', message: 'prediction.verification_date: bad' })))
+    const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
     await expect(api.recordOutcome('id', 'true', '')).rejects.toMatchObject({ status: 422, message: 'prediction.verification_date: bad' })
   })
 
+  it('falls back to plain words when the error body is not the API shape', async () => {
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(500, { code: 7, message: { detail: 'x' } })))
+    const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
+    await expect(api.due()).rejects.toMatchObject({ status: 500, code: 'error', message: 'Something went wrong.' })
+  })
+
   it('asks the user to sign in when there is no token or the token expired', async () => {
-    const noToken = new PredictionService('http://api', async () => null)
+    const noToken = new PredictionService('http://api', () => Promise.resolve(null))
     await expect(noToken.due()).rejects.toBeInstanceOf(ApiError)
-    const fetchFn = vi.fn(async () => reply(401, { message: 'Unauthorized' }))
-    const expired = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(401, { message: 'Unauthorized' })))
+    const expired = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
     await expect(expired.due()).rejects.toThrow('Sign in again')
   })
 
   it('reports network failures in words', async () => {
-    const fetchFn = vi.fn(async () => {
-      throw new TypeError('Failed to fetch')
-    })
-    const api = new PredictionService('http://api', async () => 'T', fetchFn as unknown as typeof fetch)
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.reject(new TypeError('Failed to fetch')))
+    const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
     await expect(api.remove('x')).rejects.toThrow('Cannot reach the server')
   })
 })

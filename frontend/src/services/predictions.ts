@@ -43,8 +43,10 @@ export class PredictionService {
     if (response.status === 204) return undefined as T
     const data = (await response.json().catch(() => ({}))) as Record<string, unknown>
     if (!response.ok) {
-      const message = response.status === 401 ? 'Your session expired. Sign in again.' : String(data.message ?? 'Something went wrong.')
-      throw new ApiError(response.status, String(data.code ?? 'error'), message)
+      const message = response.status === 401
+        ? 'Your session expired. Sign in again.'
+        : typeof data.message === 'string' ? data.message : 'Something went wrong.'
+      throw new ApiError(response.status, typeof data.code === 'string' ? data.code : 'error', message)
     }
     return data as T
   }

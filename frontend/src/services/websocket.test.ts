@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ServerFrame } from '../types'
-import { WebSocketService, type SocketLike } from './websocket'
+import { WebSocketService, type SocketLike, type WebSocketOptions } from './websocket'
 
 class FakeSocket implements SocketLike {
   static all: FakeSocket[] = []
@@ -22,8 +22,11 @@ class FakeSocket implements SocketLike {
   send(data: string) {
     this.sent.push(JSON.parse(data) as Record<string, unknown>)
   }
-  receive(frame: Partial<ServerFrame> & { request_id: string; seq: number; type: string }) {
+  receive(frame: Partial<ServerFrame> & { request_id: string | null; seq: number; type: string }) {
     this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(frame) }))
+  }
+  receiveRaw(data: string) {
+    this.onmessage?.(new MessageEvent('message', { data }))
   }
   drop() {
     this.readyState = 3
@@ -34,13 +37,14 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function service(token: string | null = 'tok en') {
+function service(token: string | null = 'tok en', extra: Partial<WebSocketOptions> = {}) {
   return new WebSocketService({
     url: 'ws://x/ws',
     token: async () => token,
     createSocket: (url) => new FakeSocket(url),
     newRequestId: () => 'req-1',
     heartbeatMs: 1000,
+    ...extra,
   })
 }
 
@@ -120,5 +124,83 @@ describe('WebSocketService', () => {
     const socket = await connected(svc)
     svc.cancel('req-9')
     expect(socket.sent).toContainEqual({ action: 'cancel', request_id: 'req-9' })
+  })
+
+  it('validates incoming frames instead of casting them', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.makeCall('x', 'UTC', (f) => frames.push(f))
+    socket.receiveRaw('not json')
+    socket.receiveRaw('[1,2]')
+    socket.receiveRaw(JSON.stringify({ type: 'explode', request_id: 'req-1', seq: 1 }))
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1 }) // no content
+    socket.receive({ type: 'text', request_id: 'req-1', seq: -1, content: 'negative seq' })
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1.5, content: 'fractional seq' })
+    socket.receiveRaw(JSON.stringify({ type: 'status', request_id: 'req-1', seq: 1, status: 'exploded', message: 'unknown status' }))
+    socket.receiveRaw(JSON.stringify({ type: 'error', request_id: 'req-1', seq: 1, code: 'nope', message: 'unknown code' }))
+    expect(frames).toEqual([])
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1, content: 'ok' })
+    expect(frames).toHaveLength(1)
+  })
+
+  it('ends a call on its terminal frame: complete, error, or a cancelled status', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.makeCall('x', 'UTC', (f) => frames.push(f))
+    socket.receive({ type: 'status', request_id: 'req-1', seq: 1, status: 'cancelled', message: 'The call was cancelled.' })
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 2, content: 'late' })
+    expect(frames.map((f) => f.type)).toEqual(['status'])
+  })
+
+  it('asks the server about a call that went silent (a dead worker is then restarted or failed)', async () => {
+    let now = 0
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const svc = service('t', { silenceMs: 3000, now: () => now })
+    const socket = await connected(svc)
+    await svc.makeCall('x', 'UTC', () => undefined)
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 1, content: 'a' })
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 2, content: 'b' })
+    now = 2000
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(socket.sent.filter((m) => m.action === 'resume')).toEqual([])
+    now = 5100
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(socket.sent).toContainEqual({ action: 'resume', request_id: 'req-1', after_seq: 2 })
+  })
+
+  it('keeps reconnecting with a fresh token, also when getting one fails for a while', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const tokens: (string | null)[] = ['first', null, null, 'fresh']
+    const svc = new WebSocketService({
+      url: 'ws://x/ws',
+      token: async () => (tokens.length > 1 ? tokens.shift()! : tokens[0]),
+      createSocket: (url) => new FakeSocket(url),
+      newRequestId: () => 'req-1',
+      maxBackoffMs: 1000,
+    })
+    const first = await connected(svc)
+    await svc.makeCall('x', 'UTC', () => undefined)
+    first.drop()
+    await vi.advanceTimersByTimeAsync(5000)
+    const latest = FakeSocket.all.at(-1)!
+    expect(latest).not.toBe(first)
+    expect(latest.url).toBe('ws://x/ws?token=fresh')
+    latest.open()
+    await vi.waitFor(() => expect(latest.sent).toContainEqual({ action: 'resume', request_id: 'req-1', after_seq: 0 }))
+  })
+
+  it('resumes a call started before a page reload once the socket opens', async () => {
+    const svc = service()
+    const frames: ServerFrame[] = []
+    const pending = svc.resume('earlier', 0, (f) => frames.push(f))
+    await vi.waitFor(() => expect(FakeSocket.all.length).toBe(1))
+    const socket = FakeSocket.all[0]
+    socket.open()
+    await pending
+    expect(socket.sent).toEqual([{ action: 'resume', request_id: 'earlier', after_seq: 0 }])
+    socket.receive({ type: 'text', request_id: 'earlier', seq: 1, content: 'replayed' })
+    expect(frames).toHaveLength(1)
   })
 })

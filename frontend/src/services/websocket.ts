@@ -1,9 +1,12 @@
-// WebSocket client for the streaming API: token on connect, reconnect with backoff, heartbeat under
-// API Gateway's 10-minute idle limit, request_id correlation, seq de-duplication, resume after reconnect.
-import type { ServerFrame } from '../types'
+// WebSocket client for the streaming API: token on connect, reconnect with backoff (forever, with a
+// fresh token each time), heartbeat under API Gateway's 10-minute idle limit, request_id
+// correlation, seq de-duplication, resume after a reconnect, and a watchdog that asks the server
+// about a call that went silent (a dead worker is then restarted or failed: never silence).
+import { parseFrame } from '../frames'
+import { isTerminal, type ClientAction, type ServerFrame } from '../protocol.gen'
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'
-type FrameHandler = (frame: ServerFrame) => void
+export type FrameHandler = (frame: ServerFrame) => void
 
 export interface SocketLike {
   readyState: number
@@ -21,15 +24,18 @@ export interface WebSocketOptions {
   createSocket?: (url: string) => SocketLike
   heartbeatMs?: number
   maxBackoffMs?: number
+  /** A call with no frame for this long is resumed, so the server checks on its worker. */
+  silenceMs?: number
   newRequestId?: () => string
+  now?: () => number
 }
 
 const OPEN = 1
-const TERMINAL = new Set(['complete', 'error'])
 
 interface Call {
   onFrame: FrameHandler
   lastSeq: number
+  lastFrameAt: number
 }
 
 export class WebSocketService {
@@ -37,6 +43,8 @@ export class WebSocketService {
   private calls = new Map<string, Call>()
   private stateListeners = new Set<(state: ConnectionState) => void>()
   private heartbeat: ReturnType<typeof setInterval> | null = null
+  private watchdog: ReturnType<typeof setInterval> | null = null
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private attempts = 0
   private stopped = false
   private opening: Promise<void> | null = null
@@ -46,6 +54,10 @@ export class WebSocketService {
 
   constructor(options: WebSocketOptions) {
     this.options = options
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)()
   }
 
   onStateChange(listener: (state: ConnectionState) => void): () => void {
@@ -69,8 +81,17 @@ export class WebSocketService {
   }
 
   private async open(): Promise<void> {
-    const token = await this.options.token()
-    if (!token) throw new Error('Sign in to make a call.')
+    let token: string | null
+    try {
+      token = await this.options.token()
+    } catch {
+      token = null
+    }
+    if (!token) {
+      // Signed out (or the refresh failed): keep trying while calls wait, the user may sign in again.
+      if (!this.stopped && this.calls.size > 0) this.scheduleReconnect()
+      throw new Error('Sign in to make a call.')
+    }
     this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting')
     const url = `${this.options.url}?token=${encodeURIComponent(token)}`
     const socket = (this.options.createSocket ?? ((u) => new WebSocket(u) as unknown as SocketLike))(url)
@@ -79,14 +100,14 @@ export class WebSocketService {
       socket.onopen = () => {
         this.attempts = 0
         this.setState('open')
-        this.startHeartbeat()
+        this.startTimers()
         this.resumeCalls()
         resolve()
       }
       socket.onerror = () => reject(new Error('Could not connect to the server.'))
       socket.onmessage = (ev) => this.dispatch(ev.data)
       socket.onclose = () => {
-        this.stopHeartbeat()
+        this.stopTimers()
         if (this.socket === socket) this.socket = null
         reject(new Error('The connection closed.'))
         if (!this.stopped) this.scheduleReconnect()
@@ -96,53 +117,66 @@ export class WebSocketService {
   }
 
   private scheduleReconnect(): void {
+    if (this.reconnectTimer) return
     this.attempts += 1
     this.setState('reconnecting')
     const max = this.options.maxBackoffMs ?? 10_000
-    const delay = Math.min(max, 500 * 2 ** (this.attempts - 1)) * (0.5 + Math.random() / 2)
-    setTimeout(() => {
+    const delay = Math.min(max, 500 * 2 ** Math.min(this.attempts - 1, 10)) * (0.5 + Math.random() / 2)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      // A failed attempt (no token, refused handshake) schedules the next one itself.
       if (!this.stopped) this.connect().catch(() => undefined)
     }, delay)
   }
 
-  private startHeartbeat(): void {
-    this.stopHeartbeat()
+  private startTimers(): void {
+    this.stopTimers()
     // API Gateway drops connections idle for 10 minutes.
     this.heartbeat = setInterval(() => this.send({ action: 'ping' }), this.options.heartbeatMs ?? 5 * 60_000)
+    const silence = this.options.silenceMs ?? 45_000
+    this.watchdog = setInterval(() => this.checkSilentCalls(silence), Math.max(1_000, silence / 3))
   }
 
-  private stopHeartbeat(): void {
+  private stopTimers(): void {
     if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.watchdog) clearInterval(this.watchdog)
     this.heartbeat = null
+    this.watchdog = null
+  }
+
+  private checkSilentCalls(silenceMs: number): void {
+    const now = this.now()
+    for (const [requestId, call] of this.calls) {
+      if (now - call.lastFrameAt >= silenceMs) {
+        call.lastFrameAt = now
+        this.send({ action: 'resume', request_id: requestId, after_seq: call.lastSeq })
+      }
+    }
   }
 
   private resumeCalls(): void {
     for (const [requestId, call] of this.calls) {
+      call.lastFrameAt = this.now()
       this.send({ action: 'resume', request_id: requestId, after_seq: call.lastSeq })
     }
   }
 
   private dispatch(raw: unknown): void {
-    let frame: ServerFrame
-    try {
-      frame = JSON.parse(String(raw)) as ServerFrame
-    } catch {
-      return
-    }
+    const frame = parseFrame(raw)
+    if (!frame || frame.request_id === null) return
     const call = this.calls.get(frame.request_id)
     if (!call) return
+    call.lastFrameAt = this.now()
     if (frame.seq > 0) {
       if (frame.seq <= call.lastSeq) return // a replay after resume
       call.lastSeq = frame.seq
     }
     call.onFrame(frame)
-    // A call ends with its terminal frame, a refusal (error with seq 0) or a cancellation.
-    if (TERMINAL.has(frame.type) || (frame.type === 'status' && frame.status === 'cancelled')) {
-      this.calls.delete(frame.request_id)
-    }
+    // A call ends with its terminal frame (a refusal is one too: an error with seq 0).
+    if (isTerminal(frame)) this.calls.delete(frame.request_id)
   }
 
-  private send(message: Record<string, unknown>): boolean {
+  private send(message: ClientAction): boolean {
     if (this.socket?.readyState !== OPEN) return false
     this.socket.send(JSON.stringify(message))
     return true
@@ -152,18 +186,35 @@ export class WebSocketService {
   async makeCall(prompt: string, timezone: string, onFrame: FrameHandler): Promise<string> {
     await this.connect()
     const requestId = (this.options.newRequestId ?? (() => crypto.randomUUID()))()
-    this.calls.set(requestId, { onFrame, lastSeq: 0 })
+    this.calls.set(requestId, { onFrame, lastSeq: 0, lastFrameAt: this.now() })
     this.send({ action: 'makecall', prompt, timezone, request_id: requestId })
     return requestId
+  }
+
+  /** Follow a call started earlier (e.g. before a page reload), from the frame after `afterSeq`. */
+  async resume(requestId: string, afterSeq: number, onFrame: FrameHandler): Promise<void> {
+    this.calls.set(requestId, { onFrame, lastSeq: afterSeq, lastFrameAt: this.now() })
+    if (this.socket?.readyState === OPEN) {
+      this.send({ action: 'resume', request_id: requestId, after_seq: afterSeq })
+      return
+    }
+    await this.connect() // resumeCalls() sends it once the socket opens
   }
 
   cancel(requestId: string): void {
     this.send({ action: 'cancel', request_id: requestId })
   }
 
+  /** Stop following a call locally (the server keeps its record). */
+  forget(requestId: string): void {
+    this.calls.delete(requestId)
+  }
+
   close(): void {
     this.stopped = true
-    this.stopHeartbeat()
+    this.stopTimers()
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
     this.socket?.close(1000, 'bye')
     this.socket = null
     this.calls.clear()

@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from calledit.budget import RunBudget
 from calledit.prompting import SYSTEM_PROMPT
 from calledit.schema import Prediction
 
 if TYPE_CHECKING:
     from strands import Agent
+    from strands.hooks import HookProvider
 
     from calledit.models.selection import ModelChoice
 
 STRUCTURED_OUTPUT_TOOL = Prediction.__name__  # Strands names the structured output tool after the model
 
 
-def create_agent(choice: ModelChoice, hooks: Sequence[Any] = ()) -> Agent:
-    """A fresh agent (agents hold conversation state, so never share one between calls)."""
-    from strands import Agent
+def create_agent(
+    choice: ModelChoice, hooks: Sequence[HookProvider] = (), budget: RunBudget | None = None
+) -> Agent:
+    """A fresh agent (agents hold conversation state, so never share one between calls).
+
+    Throttled model calls are retried by Strands; its default (6 attempts, up to 124 s of sleeping)
+    would outlive a Lambda deadline, so the retries are sized to the run's budget.
+    """
+    from strands import Agent, ModelRetryStrategy
 
     from calledit.tools import TIME_TOOLS
 
+    budget = budget or RunBudget()
+    attempts = 3 if budget.timeout_s >= 60 else 2
     return Agent(
         model=choice.model,
         tools=list(TIME_TOOLS),
@@ -29,4 +39,7 @@ def create_agent(choice: ModelChoice, hooks: Sequence[Any] = ()) -> Agent:
         callback_handler=None,  # the default handler prints to stdout
         hooks=list(hooks),
         structured_output_model=Prediction,
+        retry_strategy=ModelRetryStrategy(
+            max_attempts=attempts, initial_delay=budget.throttle_retry_delay_s, max_delay=8
+        ),
     )

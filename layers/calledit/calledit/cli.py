@@ -1,6 +1,8 @@
-"""Command line: ``calledit call "<prediction>"`` streams an analysis; ``calledit dev`` runs the local stack.
+"""Command line: ``calledit call "<prediction>"`` streams an analysis; ``calledit eval`` scores the
+configured model on the evaluation dataset; ``calledit dev`` runs the local stack.
 
-Exit codes: 0 ok, 1 model/runtime failure, 2 bad input, 130 interrupted.
+Exit codes: 0 ok, 1 model/runtime failure, 2 bad input, 130 interrupted. Failures are one line on
+stderr; ``--verbose`` adds the log (with tracebacks).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from calledit.errors import BadInput, CallError, ErrorCode
@@ -62,7 +65,7 @@ class _Printer:
             self.err.write(f"[{event.status}] {event.message}\n")
         elif isinstance(event, CompleteEvent):
             self._newline()
-            self.out.write(render_prediction(event.prediction, event.model))
+            self.out.write(render_prediction(event.prediction.model_dump(mode="json"), event.model))
         elif isinstance(event, ErrorEvent):
             self._newline()
             self.err.write(f"error ({event.code}): {event.message}\n")
@@ -133,12 +136,47 @@ async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if isinstance(final, CompleteEvent):
         if args.json:
             out.write(
-                json.dumps({**final.prediction, "model": final.model}, indent=2, ensure_ascii=False) + "\n"
+                json.dumps(
+                    {**final.prediction.model_dump(mode="json"), "model": final.model},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+                + "\n"
             )
         return EXIT_OK
     if isinstance(final, ErrorEvent):
         return EXIT_BAD_INPUT if final.code in _BAD_INPUT_CODES else EXIT_FAILURE
     return EXIT_FAILURE
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Quiet by default (the CLI prints its own one-line errors); ``--verbose`` shows logs and traces."""
+    import logging
+
+    root = logging.getLogger()
+    if verbose:
+        logging.basicConfig(
+            level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        )
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())  # keeps Python's last-resort handler from printing traces
+
+
+async def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    from calledit.evaluation.harness import DATASET, evaluate, load, render
+
+    cases = load(args.dataset or DATASET)
+    if args.limit:
+        cases = cases[: args.limit]
+    summary, outcomes = await evaluate(cases, concurrency=args.concurrency)
+    if args.json:
+        out.write(
+            json.dumps({"summary": summary.as_dict(), "cases": [o.__dict__ for o in outcomes]}, indent=2)
+            + "\n"
+        )
+    else:
+        out.write(render(summary) + "\n")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode = call.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print only the final prediction as JSON")
     mode.add_argument("--events", action="store_true", help="print every protocol event as a JSON line")
+    call.add_argument("--verbose", "-v", action="store_true", help="show logs, with tracebacks, on stderr")
+    evaluation = sub.add_parser("eval", help="score the configured model on the evaluation dataset")
+    evaluation.add_argument("--dataset", type=Path, help="a JSON-lines dataset (default: the bundled one)")
+    evaluation.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    evaluation.add_argument("--concurrency", type=int, default=1, help="cases run at once (default 1)")
+    evaluation.add_argument("--json", action="store_true", help="print the summary and every case as JSON")
+    evaluation.add_argument("--verbose", "-v", action="store_true", help="show logs on stderr")
     dev = sub.add_parser("dev", help="run the whole app locally (gateway emulator, DynamoDB Local, web app)")
     try:
         local_cli = importlib.import_module("calledit.local.cli")
@@ -172,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
+    _configure_logging(getattr(args, "verbose", False))
     try:
+        if args.command == "eval":
+            return asyncio.run(_eval(args, out))
         if args.command == "dev":
             if getattr(args, "dev_unavailable", False):
                 err.write("error: the local stack needs extra packages: pip install -e '.[local]'\n")

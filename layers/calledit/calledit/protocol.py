@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from calledit.errors import BadInput, ErrorCode
+from calledit.schema import Prediction
 from calledit.validation import MAX_PROMPT_CHARS, MAX_SEQ, check_timezone
 
 # Client request ids: uuid4 from the browser, but any short opaque token is accepted.
@@ -113,13 +114,23 @@ class ToolEvent(_Event):
     result: str | None = None
 
 
+class Usage(BaseModel):
+    """What a run spent: tokens, model requests (retries included) and agent turns."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model_calls: int = 0
+    turns: int = 0
+
+
 class CompleteEvent(_Event):
     """The final structured prediction; ``content`` is its JSON string for clients that JSON.parse it."""
 
     type: Literal["complete"] = "complete"
     content: str
-    prediction: dict[str, Any]
+    prediction: Prediction
     model: str
+    usage: Usage = Field(default_factory=Usage)
 
 
 class ErrorEvent(_Event):

@@ -1,9 +1,13 @@
-"""Run one prediction call and expose it as an async stream of protocol events.
+"""Run one prediction analysis and expose it as an async stream of protocol events.
 
 The Lambda stream worker, the local stack and the CLI all consume this stream. Text comes from
-``Agent.stream_async`` deltas; tool start/end come from the ``BeforeToolCallEvent`` /
+``Agent.stream_async`` deltas; tool start/end come from Strands' ``BeforeToolCallEvent`` /
 ``AfterToolCallEvent`` hooks (parsed input, status) rather than the partial JSON of the stream.
 Both feed one queue on the running loop, so events keep the order in which they happened.
+
+Every run is bounded (``RunBudget``): model turns and output tokens through Strands' ``limits``,
+one structured-output repair, throttling retries sized to the deadline, and the wall clock. It
+always ends with exactly one terminal event; the saved date is grounded in the date tool's result.
 """
 
 from __future__ import annotations
@@ -13,16 +17,27 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
 
+from calledit import clock
 from calledit.agent import STRUCTURED_OUTPUT_TOOL, create_agent
+from calledit.budget import RunBudget
 from calledit.errors import CallError, ErrorCode
+from calledit.grounding import ResolvedEvidence, ground
+from calledit.models.failures import RunFailure, classify
 from calledit.models.selection import ModelChoice, select_model
 from calledit.parsing import parse_prediction
 from calledit.prompting import format_request
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent
+from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent, Usage
 from calledit.schema import Prediction
 from calledit.validation import check_prompt, check_timezone
+
+if TYPE_CHECKING:
+    from strands.agent.agent_result import AgentResult
+    from strands.hooks import AfterToolCallEvent, BeforeModelCallEvent, BeforeToolCallEvent, HookRegistry
+    from strands.types.agent import Limits
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +49,43 @@ MAX_TOOL_RESULT_CHARS = 1_000
 _DONE = object()
 
 
-class _ToolEvents:
-    """Strands hook provider that turns tool calls into ``ToolEvent``s on the run's queue."""
+@dataclass
+class RunReport:
+    """What a run spent and what it corrected; filled while the stream runs (read it afterwards)."""
 
-    def __init__(self, emit: Any) -> None:
+    usage: Usage = field(default_factory=Usage)
+    corrections: list[str] = field(default_factory=list)
+
+
+class _OutOfRepairs(Exception):
+    """The structured output failed validation again after its one repair attempt."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class _RunHooks:
+    """Strands hooks of one run: tool events for the client, date evidence, repair and call counts."""
+
+    def __init__(self, emit: Any, budget: RunBudget, report: RunReport) -> None:
         self._emit = emit
+        self._budget = budget
+        self._report = report
+        self.evidence: list[ResolvedEvidence] = []
+        self.failed_outputs = 0
 
-    def register_hooks(self, registry: Any, **_: Any) -> None:
-        from strands.hooks import AfterToolCallEvent, BeforeToolCallEvent
+    def register_hooks(self, registry: HookRegistry, **_: Any) -> None:
+        from strands.hooks import AfterToolCallEvent, BeforeModelCallEvent, BeforeToolCallEvent
 
-        registry.add_callback(BeforeToolCallEvent, self._before)
-        registry.add_callback(AfterToolCallEvent, self._after)
+        registry.add_callback(BeforeToolCallEvent, self._before_tool)
+        registry.add_callback(AfterToolCallEvent, self._after_tool)
+        registry.add_callback(BeforeModelCallEvent, self._before_model)
 
-    def _before(self, event: Any) -> None:
+    def _before_model(self, event: BeforeModelCallEvent) -> None:
+        self._report.usage.model_calls += 1
+
+    def _before_tool(self, event: BeforeToolCallEvent) -> None:
         use = event.tool_use
         if use["name"] == STRUCTURED_OUTPUT_TOOL:
             return  # the schema hand-off is shown as the final card, not as a tool chip
@@ -61,12 +100,21 @@ class _ToolEvents:
             )
         )
 
-    def _after(self, event: Any) -> None:
+    def _after_tool(self, event: AfterToolCallEvent) -> None:
         use = event.tool_use
-        if use["name"] == STRUCTURED_OUTPUT_TOOL:
-            return
-        result = event.result or {}
+        result: Any = event.result or {}
         ok = event.exception is None and result.get("status") == "success"
+        content = result.get("content", [])
+        if use["name"] == STRUCTURED_OUTPUT_TOOL:
+            if not ok:
+                self.failed_outputs += 1
+                if self.failed_outputs > self._budget.structured_output_repairs:
+                    raise _OutOfRepairs(_summary(content))
+            return
+        if ok and use["name"] == "parse_date_with_timezone":
+            found = ResolvedEvidence.from_tool(_as_dict(use.get("input")), _payload(content))
+            if found is not None:
+                self.evidence.append(found)
         self._emit(
             ToolEvent(
                 name=use["name"],
@@ -75,13 +123,25 @@ class _ToolEvents:
                 status="success" if ok else "error",
                 input=_as_dict(use.get("input")),
                 label=TOOL_LABELS.get(use["name"], f"Running {use['name']}"),
-                result=_summary(result.get("content", [])),
+                result=_summary(content),
             )
         )
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def _payload(content: list[Any]) -> Any:
+    for item in content:
+        if "json" in item:
+            return item["json"]
+        if "text" in item:
+            try:
+                return json.loads(item["text"])
+            except ValueError:
+                return None
+    return None
 
 
 def _summary(content: list[Any]) -> str:
@@ -98,22 +158,24 @@ async def stream_call(
     *,
     choice: ModelChoice | None = None,
     cancel_signal: threading.Event | None = None,
-    timeout_s: float | None = None,
+    budget: RunBudget | None = None,
+    report: RunReport | None = None,
 ) -> AsyncIterator[Event]:
     """Analyse ``prompt`` and yield status, text, tool and finally one terminal event.
 
     Never raises for bad input or model failure: those end the stream with an ``ErrorEvent``.
-    Setting ``cancel_signal`` stops the agent at its next checkpoint and ends with status ``cancelled``;
-    a run still going after ``timeout_s`` is stopped and ends with a ``timed_out`` error.
+    Setting ``cancel_signal`` stops the agent at its next checkpoint and ends with status
+    ``cancelled``; a run past ``budget.timeout_s`` is stopped and ends with ``timed_out``.
     """
     try:
         statement = check_prompt(prompt)
         zone = check_timezone(timezone)
+        budget = budget or RunBudget.from_env()
         choice = choice or select_model()
     except CallError as exc:
         yield ErrorEvent(code=exc.code, message=exc.message)
         return
-
+    report = report if report is not None else RunReport()
     cancel = cancel_signal or threading.Event()
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -126,12 +188,16 @@ async def stream_call(
         else:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
+    hooks = _RunHooks(emit, budget, report)
     outcome: dict[str, Any] = {}
 
     async def produce() -> None:
+        agent = None
         try:
-            agent = create_agent(choice, hooks=[_ToolEvents(emit)])
-            async for event in agent.stream_async(format_request(statement, zone), cancel_signal=cancel):
+            agent = create_agent(choice, hooks=[hooks], budget=budget)
+            limits: Limits = {"turns": budget.max_turns, "output_tokens": budget.max_output_tokens}
+            stream = agent.stream_async(format_request(statement, zone), cancel_signal=cancel, limits=limits)
+            async for event in stream:
                 text = event.get("data")
                 if isinstance(text, str) and text:
                     emit(TextEvent(content=text))
@@ -140,30 +206,33 @@ async def stream_call(
         except Exception as exc:  # reported as an error event; details go to the log only
             outcome["error"] = exc
         finally:
+            if agent is not None:
+                _record_usage(agent, report)
             emit(_DONE)
 
     yield StatusEvent(status="running", message=f"Analysing your prediction with {choice.label}")
     task = asyncio.create_task(produce())
-    deadline = None if timeout_s is None else loop.time() + timeout_s
+    deadline = loop.time() + budget.timeout_s
     try:
         while True:
-            remaining = None if deadline is None else deadline - loop.time()
             try:
-                item = await asyncio.wait_for(queue.get(), remaining)
+                item = await asyncio.wait_for(queue.get(), deadline - loop.time())
             except TimeoutError:
                 cancel.set()
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
                 yield ErrorEvent(
                     code=ErrorCode.TIMED_OUT,
-                    message=f"The analysis took longer than {timeout_s:.0f} s and was stopped. Try again.",
+                    message=f"The analysis took longer than {budget.timeout_s:.0f} s and was stopped. "
+                    "Try again in a moment.",
                 )
                 return
             if item is _DONE:
                 break
             yield item
         await task
-        yield _final_event(outcome, choice.label, cancel)
+        for event in _final_events(outcome, choice.label, cancel, hooks, budget, report, statement, zone):
+            yield event
     finally:
         if not task.done():  # the consumer went away: stop the agent, don't leak the task
             cancel.set()
@@ -171,30 +240,74 @@ async def stream_call(
             await asyncio.gather(task, return_exceptions=True)
 
 
-def _final_event(outcome: dict[str, Any], label: str, cancel: threading.Event) -> Event:
-    error = outcome.get("error")
-    result = outcome.get("result")
-    if error is None and (cancel.is_set() or getattr(result, "stop_reason", None) == "cancelled"):
-        return StatusEvent(status="cancelled", message="The call was cancelled.")
-    if error is not None:
-        if isinstance(error, CallError):
-            return ErrorEvent(code=error.code, message=error.message)
-        logger.error("agent run failed", exc_info=error)
-        name = type(error).__name__
-        if "Throttl" in name:
-            return ErrorEvent(
-                code=ErrorCode.RATE_LIMITED, message="The model is busy right now; try again shortly."
-            )
-        return ErrorEvent(
-            code=ErrorCode.MODEL_ERROR, message=f"The model could not finish the analysis ({name})."
-        )
+def _record_usage(agent: Any, report: RunReport) -> None:
+    metrics = agent.event_loop_metrics
+    usage = metrics.accumulated_usage
+    report.usage.input_tokens = int(usage.get("inputTokens", 0))
+    report.usage.output_tokens = int(usage.get("outputTokens", 0))
+    report.usage.turns = int(metrics.cycle_count)
+
+
+def _final_events(
+    outcome: dict[str, Any],
+    label: str,
+    cancel: threading.Event,
+    hooks: _RunHooks,
+    budget: RunBudget,
+    report: RunReport,
+    statement: str,
+    zone: str,
+) -> list[Event]:
+    error: BaseException | None = outcome.get("error")
+    result: AgentResult | None = outcome.get("result")
+    stop = getattr(result, "stop_reason", None)
+    if error is None and (cancel.is_set() or stop == "cancelled"):
+        return [StatusEvent(status="cancelled", message="The call was cancelled.")]
     try:
+        if error is not None:
+            raise _failure(error, label)
+        if stop == "limit_turns":
+            raise RunFailure(
+                ErrorCode.MODEL_ERROR,
+                f"The model did not produce a valid prediction within {budget.max_turns} turns. "
+                "Try again, or rephrase the prediction more simply.",
+            )
+        if stop in ("limit_output_tokens", "limit_total_tokens"):
+            raise RunFailure(
+                ErrorCode.MODEL_ERROR,
+                f"The model wrote more than its budget of {budget.max_output_tokens} tokens without "
+                "finishing. Try again.",
+            )
         prediction = _prediction_from(result)
+    except RunFailure as failure:
+        return [ErrorEvent(code=failure.code, message=failure.message, retry_after=failure.retry_after)]
     except CallError as exc:
-        return ErrorEvent(code=exc.code, message=exc.message)
-    return CompleteEvent(
-        content=prediction.to_json(), prediction=prediction.model_dump(mode="json"), model=label
+        return [ErrorEvent(code=exc.code, message=exc.message)]
+    grounded = ground(
+        prediction, hooks.evidence, statement=statement, timezone=zone, now=clock.now().astimezone(UTC)
     )
+    events: list[Event] = []
+    if grounded.correction:
+        report.corrections.append(grounded.correction)
+        logger.warning("prediction corrected: %s", grounded.correction)
+        events.append(StatusEvent(status="running", message="Checked the date against the date tool."))
+    final = grounded.prediction
+    events.append(CompleteEvent(content=final.to_json(), prediction=final, model=label, usage=report.usage))
+    return events
+
+
+def _failure(error: BaseException, label: str) -> RunFailure:
+    if isinstance(error, _OutOfRepairs) or isinstance(error.__cause__, _OutOfRepairs):
+        detail = error.detail if isinstance(error, _OutOfRepairs) else str(error.__cause__)
+        return RunFailure(
+            ErrorCode.MODEL_ERROR,
+            "The model's prediction was still invalid after one correction "
+            f"({detail[:300]}). Try again, or rephrase the prediction.",
+        )
+    failure = classify(error, label)
+    log = logger.warning if failure.code == ErrorCode.RATE_LIMITED else logger.error
+    log("agent run failed: %s", failure.code, exc_info=error)
+    return failure
 
 
 def _prediction_from(result: Any) -> Prediction:

@@ -7,7 +7,7 @@
 | openai         | openai       | CALLEDIT_MODEL_ID, CALLEDIT_MODEL_BASE_URL, CALLEDIT_MODEL_API_KEY|
 | ollama         | ollama       | CALLEDIT_MODEL_ID, CALLEDIT_MODEL_BASE_URL (http://127.0.0.1:11434)|
 | litellm        | litellm      | CALLEDIT_MODEL_ID (e.g. "openai/gpt-4o"), CALLEDIT_MODEL_API_KEY  |
-| anthropic      | anthropic    | CALLEDIT_MODEL_ID, CALLEDIT_MODEL_API_KEY                         |
+| anthropic      | anthropic    | CALLEDIT_MODEL_ID, CALLEDIT_MODEL_API_KEY, CALLEDIT_MODEL_BASE_URL|
 
 Default: ``bedrock`` inside AWS Lambda, ``offline`` everywhere else.
 Provider modules are imported only when selected, so a missing extra costs nothing until used.
@@ -35,6 +35,10 @@ DEFAULT_MODEL_IDS = {
     "litellm": "openai/gpt-4o-mini",
     "anthropic": "claude-sonnet-4-5",
 }
+# Each provider SDK retries 429/5xx itself; Strands retries throttling on top (sized in agent.py).
+SDK_ATTEMPTS = 3
+REQUEST_TIMEOUT_S = 60.0
+MAX_TOKENS_PER_CALL = 2_048
 # (module, class, pip extra) per provider; the extra is what `pip install calledit[extra]` adds.
 _PROVIDER_CLASSES = {
     "bedrock": ("strands.models.bedrock", "BedrockModel", None),
@@ -109,12 +113,28 @@ def select_model(config: ModelConfig | None = None) -> ModelChoice:
     model_id = config.model_id or DEFAULT_MODEL_IDS[config.provider]
     cls = _provider_class(config.provider)
     if config.provider == "bedrock":
-        kwargs: dict[str, Any] = {"model_id": model_id, "streaming": True}
+        from botocore.config import Config
+
+        kwargs: dict[str, Any] = {
+            "model_id": model_id,
+            "streaming": True,
+            "max_tokens": MAX_TOKENS_PER_CALL,
+            # total_max_attempts counts the first try (max_attempts would count only retries).
+            "boto_client_config": Config(
+                retries={"mode": "standard", "total_max_attempts": SDK_ATTEMPTS},
+                connect_timeout=5,
+                read_timeout=REQUEST_TIMEOUT_S,
+            ),
+        }
         if config.region:
             kwargs["region_name"] = config.region
         return ModelChoice(cls(**kwargs), f"bedrock:{model_id}")
     if config.provider == "openai":
-        client_args: dict[str, Any] = {"api_key": config.api_key or "not-needed"}
+        client_args: dict[str, Any] = {
+            "api_key": config.api_key or "not-needed",
+            "max_retries": SDK_ATTEMPTS - 1,
+            "timeout": REQUEST_TIMEOUT_S,
+        }
         if config.base_url:
             client_args["base_url"] = config.base_url
         return ModelChoice(cls(client_args=client_args, model_id=model_id), f"openai:{model_id}")
@@ -129,7 +149,12 @@ def select_model(config: ModelConfig | None = None) -> ModelChoice:
         if config.base_url:
             litellm_args["api_base"] = config.base_url
         return ModelChoice(cls(client_args=litellm_args, model_id=model_id), f"litellm:{model_id}")
-    anthropic_args: dict[str, Any] = {"api_key": config.api_key} if config.api_key else {}
+    anthropic_args: dict[str, Any] = {"max_retries": SDK_ATTEMPTS - 1, "timeout": REQUEST_TIMEOUT_S}
+    if config.api_key:
+        anthropic_args["api_key"] = config.api_key
+    if config.base_url:
+        anthropic_args["base_url"] = config.base_url
     return ModelChoice(
-        cls(client_args=anthropic_args, model_id=model_id, max_tokens=2048), f"anthropic:{model_id}"
+        cls(client_args=anthropic_args, model_id=model_id, max_tokens=MAX_TOKENS_PER_CALL),
+        f"anthropic:{model_id}",
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 import uuid
@@ -24,10 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from calledit.budget import RunBudget
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
 from calledit.models.selection import ModelChoice
 from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
-from calledit.runner import stream_call
+from calledit.runner import RunReport, stream_call
 from calledit.storage.jobs import Job, JobStore
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport
@@ -35,7 +35,6 @@ from calledit.ws.transport import ManagementApiTransport, Transport
 logger = logging.getLogger(__name__)
 
 TransportFactory = Callable[[str, str], Transport]
-DEFAULT_RUN_TIMEOUT_S = 240.0
 # Time kept back from the Lambda deadline for the final writes and posts.
 FINISH_MARGIN_S = 20.0
 
@@ -49,12 +48,10 @@ class WorkerRequest(BaseModel):
     request_id: str
 
 
-def run_timeout_s(remaining_ms: int | None = None) -> float:
-    """The run's deadline: CALLEDIT_RUN_TIMEOUT_S (default 240 s), and always below the Lambda's time."""
-    configured = float(os.environ.get("CALLEDIT_RUN_TIMEOUT_S") or DEFAULT_RUN_TIMEOUT_S)
-    if remaining_ms is None:
-        return configured
-    return max(1.0, min(configured, remaining_ms / 1000 - FINISH_MARGIN_S))
+def run_budget(remaining_ms: int | None = None) -> RunBudget:
+    """The configured budget (CALLEDIT_RUN_TIMEOUT_S, ...), its deadline always below the Lambda's."""
+    budget = RunBudget.from_env()
+    return budget if remaining_ms is None else budget.within(remaining_ms / 1000 - FINISH_MARGIN_S)
 
 
 class JobWorker:
@@ -70,7 +67,8 @@ class JobWorker:
         window_s: float = 0.05,
         poll_s: float = 1.0,
         flush_s: float = 3.0,
-        timeout_s: float = DEFAULT_RUN_TIMEOUT_S,
+        budget: RunBudget | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         self.job = job
         self.jobs = jobs
@@ -79,7 +77,8 @@ class JobWorker:
         self.window_s = window_s
         self.poll_s = poll_s
         self.flush_s = flush_s
-        self.timeout_s = timeout_s
+        self.budget = (budget or RunBudget.from_env()).within(timeout_s)
+        self.report = RunReport()
         self.attach_version = job.attach_version
         self.lease_lost = False
         self.writes = 0
@@ -110,7 +109,8 @@ class JobWorker:
                     job.timezone,
                     choice=self.choice,
                     cancel_signal=cancel,
-                    timeout_s=self.timeout_s,
+                    budget=self.budget,
+                    report=self.report,
                 ):
                     final = event
                     await sender.send(event)
@@ -129,7 +129,8 @@ class JobWorker:
                 status,
                 sender.frames,
                 run_id=job.run_id,
-                result=final.prediction if isinstance(final, CompleteEvent) else None,
+                result=final.prediction.model_dump(mode="json") if isinstance(final, CompleteEvent) else None,
+                usage=self.report.usage.model_dump(),
             )
             self.writes += 1
             if done is None:
@@ -208,5 +209,5 @@ async def process(
             "job not queued (duplicate delivery or finished)", extra={"request_id": request.request_id}
         )
         return None
-    options.setdefault("timeout_s", run_timeout_s(remaining_ms))
+    options.setdefault("budget", run_budget(remaining_ms))
     return await JobWorker(job, jobs, **options).run()

@@ -1,0 +1,66 @@
+import { useEffect, useId, useState } from 'react'
+import type { CallState, ToolChip } from '../services/callSession'
+
+const TOOL_STATE: Record<ToolChip['status'], string> = { running: 'running', success: 'done', error: 'failed' }
+const TOOL_MARK: Record<ToolChip['status'], string> = { running: '…', success: '✓', error: '✗' }
+
+function Chip({ tool }: { tool: ToolChip }) {
+  return (
+    <li className={`chip ${tool.status}`}>
+      {tool.label} <span aria-hidden="true">{TOOL_MARK[tool.status]}</span>
+      <span className="visually-hidden">({TOOL_STATE[tool.status]})</span>
+    </li>
+  )
+}
+
+function Transcript({ state }: { state: CallState }) {
+  return (
+    <ol className="transcript">
+      {state.transcript.map((item, i) =>
+        item.kind === 'text' ? (
+          <li key={i} className="transcript-text">{item.text}</li>
+        ) : (
+          <li key={i} className="transcript-tool">
+            <strong>{item.tool.label}</strong> ({TOOL_STATE[item.tool.status]}): <code>{item.tool.name}({JSON.stringify(item.tool.input)})</code>
+            {item.tool.result !== null && <pre>{item.tool.result}</pre>}
+          </li>
+        ),
+      )}
+    </ol>
+  )
+}
+
+/**
+ * What the agent is doing: a status line (announced on change only, never per chunk), tool chips,
+ * the model's latest sentence, and the whole transcript behind "Show the full analysis" (collapsed
+ * again once the card is complete).
+ */
+export function StreamPanel({ state }: { state: CallState }) {
+  const [expanded, setExpanded] = useState(false)
+  const transcriptId = useId()
+  const done = state.phase === 'complete'
+  useEffect(() => {
+    if (done) setExpanded(false)
+  }, [done])
+  return (
+    <div className="card stream">
+      <p className="status" role="status" aria-live="polite">{state.status}</p>
+      {state.tools.length > 0 && (
+        <ul className="chips" aria-label="Tools used">
+          {state.tools.map((tool) => <Chip key={tool.id} tool={tool} />)}
+        </ul>
+      )}
+      {state.liveLine && <p className="live-line" aria-label="Latest step">{state.liveLine}</p>}
+      {state.transcript.length > 0 && (
+        <>
+          <button type="button" className="link" aria-expanded={expanded} aria-controls={transcriptId} onClick={() => setExpanded(!expanded)}>
+            {expanded ? 'Hide the full analysis' : 'Show the full analysis'}
+          </button>
+          <div id={transcriptId} hidden={!expanded} aria-label="Full analysis">
+            {expanded && <Transcript state={state} />}
+          </div>
+        </>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,249 @@
+// The current call, held above the tabs: switching to My Calls and back, or reloading the page,
+// keeps it. The request id is kept in sessionStorage and the call is resumed on load (the server
+// replays its frames from the job's log). Components read it with useSyncExternalStore.
+import { isTerminal, type CompleteFrame, type ErrorCode, type ServerFrame, type ToolFrame } from '../protocol.gen'
+import { DraftBuilder, type PredictionDraft } from '../stream/predictionDraft'
+import type { WebSocketService } from './websocket'
+
+export type CallPhase = 'idle' | 'starting' | 'running' | 'complete' | 'error' | 'cancelled'
+
+export interface ToolChip {
+  id: string
+  name: string
+  label: string
+  status: ToolFrame['status']
+  input: Record<string, unknown>
+  result: string | null
+}
+
+export type TranscriptItem = { kind: 'text'; text: string } | { kind: 'tool'; tool: ToolChip }
+
+export interface CallState {
+  requestId: string | null
+  prompt: string
+  timezone: string
+  phase: CallPhase
+  /** The last status line: announced to screen readers (changes are rare, never per chunk). */
+  status: string
+  /** The model's latest prose sentence, without the JSON it streams. */
+  liveLine: string
+  transcript: TranscriptItem[]
+  tools: ToolChip[]
+  draft: PredictionDraft
+  result: CompleteFrame | null
+  error: { code: ErrorCode | 'client'; message: string; retryAfter: number | null } | null
+}
+
+const STORAGE_KEY = 'calledit.call'
+
+interface Stored {
+  requestId: string
+  prompt: string
+  timezone: string
+}
+
+function initial(prompt = '', timezone = ''): CallState {
+  return {
+    requestId: null,
+    prompt,
+    timezone,
+    phase: 'idle',
+    status: '',
+    liveLine: '',
+    transcript: [],
+    tools: [],
+    draft: new DraftBuilder().draft,
+    result: null,
+    error: null,
+  }
+}
+
+/** Prose only: fenced blocks (closed or still open) and a bare prediction object are not prose. */
+export function proseOf(text: string): string {
+  let prose = text.replace(/```[\s\S]*?(```|$)/g, '')
+  const bare = prose.search(/\{\s*"prediction_statement"/)
+  if (bare >= 0) prose = prose.slice(0, bare)
+  return prose
+}
+
+function lastLine(prose: string): string {
+  const lines = prose.split('\n').map((line) => line.trim()).filter(Boolean)
+  const line = lines.at(-1) ?? ''
+  return line.length > 240 ? `…${line.slice(-239)}` : line
+}
+
+export class CallSession {
+  private state: CallState
+  private listeners = new Set<() => void>()
+  private builder = new DraftBuilder()
+  private text = ''
+  private readonly socket: WebSocketService
+  private readonly storage: Storage | null
+
+  constructor(socket: WebSocketService, storage: Storage | null = globalThis.sessionStorage ?? null) {
+    this.socket = socket
+    this.storage = storage
+    this.state = initial()
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  getSnapshot = (): CallState => this.state
+
+  private set(patch: Partial<CallState>): void {
+    this.state = { ...this.state, ...patch }
+    this.listeners.forEach((listener) => listener())
+  }
+
+  private reset(prompt: string, timezone: string): void {
+    this.builder = new DraftBuilder()
+    this.text = ''
+    this.state = initial(prompt, timezone)
+  }
+
+  /** Start analysing a prediction (replaces any finished call on screen). */
+  async start(prompt: string, timezone: string): Promise<void> {
+    if (this.state.requestId && this.active) this.socket.forget(this.state.requestId)
+    this.reset(prompt, timezone)
+    this.set({ phase: 'starting', status: 'Connecting…' })
+    try {
+      const requestId = await this.socket.makeCall(prompt, timezone, (frame) => this.onFrame(frame))
+      this.remember({ requestId, prompt, timezone })
+      this.set({ requestId, phase: this.state.phase === 'starting' ? 'running' : this.state.phase })
+    } catch (e) {
+      this.set({
+        phase: 'error',
+        status: '',
+        error: { code: 'client', message: e instanceof Error ? e.message : 'Could not start the call.', retryAfter: null },
+      })
+    }
+  }
+
+  /** Pick up the call of an earlier page load, if any: its frames are replayed from the start. */
+  async restore(): Promise<boolean> {
+    const stored = this.recall()
+    if (!stored || this.state.phase !== 'idle') return false
+    this.reset(stored.prompt, stored.timezone)
+    this.set({ requestId: stored.requestId, phase: 'running', status: 'Reconnecting to your call…' })
+    try {
+      await this.socket.resume(stored.requestId, 0, (frame) => this.onFrame(frame))
+    } catch {
+      // The socket keeps reconnecting; the call resumes when it opens.
+    }
+    return true
+  }
+
+  cancel(): void {
+    if (this.state.requestId && this.active) {
+      this.socket.cancel(this.state.requestId)
+      this.set({ status: 'Cancelling…' })
+    }
+  }
+
+  /** Clear the screen for a new call (after it was logged, or on demand). */
+  clear(): void {
+    if (this.state.requestId && this.active) this.socket.forget(this.state.requestId)
+    this.forgetStored()
+    this.reset(this.state.prompt, this.state.timezone)
+    this.set({})
+  }
+
+  get active(): boolean {
+    return this.state.phase === 'starting' || this.state.phase === 'running'
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'status':
+        if (frame.status === 'restarted') {
+          this.builder = new DraftBuilder()
+          this.text = ''
+          this.set({ transcript: [], tools: [], liveLine: '', draft: this.builder.draft })
+        }
+        if (frame.status !== 'pong') this.set({ status: frame.message })
+        if (frame.status === 'cancelled') this.set({ phase: 'cancelled', status: 'Cancelled — nothing saved.' })
+        break
+      case 'text':
+        this.onText(frame.content)
+        break
+      case 'tool':
+        this.onTool(frame)
+        break
+      case 'complete':
+        this.set({
+          phase: 'complete',
+          result: frame,
+          status: 'Analysis complete.',
+          liveLine: lastLine(proseOf(this.text)),
+        })
+        break
+      case 'error':
+        this.set({
+          phase: 'error',
+          status: '',
+          error: { code: frame.code, message: frame.message, retryAfter: frame.retry_after },
+        })
+        if (frame.seq === 0) this.forgetStored() // refused: there is no call to come back to
+        break
+    }
+    if (isTerminal(frame) && frame.type !== 'complete' && frame.type !== 'error') this.forgetStored()
+  }
+
+  private onText(content: string): void {
+    this.text += content
+    const transcript = [...this.state.transcript]
+    const last = transcript.at(-1)
+    if (last?.kind === 'text') transcript[transcript.length - 1] = { kind: 'text', text: last.text + content }
+    else transcript.push({ kind: 'text', text: content })
+    this.set({ transcript, draft: this.builder.push(content), liveLine: lastLine(proseOf(this.text)) })
+  }
+
+  private onTool(frame: ToolFrame): void {
+    const chip: ToolChip = {
+      id: frame.tool_use_id,
+      name: frame.name,
+      label: frame.label || frame.name,
+      status: frame.status,
+      input: frame.input ?? {},
+      result: frame.result,
+    }
+    const known = this.state.tools.some((t) => t.id === chip.id)
+    const tools = known ? this.state.tools.map((t) => (t.id === chip.id ? chip : t)) : [...this.state.tools, chip]
+    const transcript: TranscriptItem[] = known
+      ? this.state.transcript.map((item) => (item.kind === 'tool' && item.tool.id === chip.id ? { kind: 'tool', tool: chip } : item))
+      : [...this.state.transcript, { kind: 'tool', tool: chip }]
+    this.set({ tools, transcript })
+  }
+
+  private remember(stored: Stored): void {
+    try {
+      this.storage?.setItem(STORAGE_KEY, JSON.stringify(stored))
+    } catch {
+      // Storage full or disabled: the call still works, it just won't survive a reload.
+    }
+  }
+
+  private recall(): Stored | null {
+    try {
+      const raw = this.storage?.getItem(STORAGE_KEY)
+      const data = raw ? (JSON.parse(raw) as Partial<Stored>) : null
+      if (data && typeof data.requestId === 'string' && typeof data.prompt === 'string' && typeof data.timezone === 'string') {
+        return { requestId: data.requestId, prompt: data.prompt, timezone: data.timezone }
+      }
+    } catch {
+      // unreadable: start fresh
+    }
+    return null
+  }
+
+  private forgetStored(): void {
+    try {
+      this.storage?.removeItem(STORAGE_KEY)
+    } catch {
+      // ignore
+    }
+  }
+}
