@@ -41,7 +41,9 @@ def test_sign_in_stream_log_list_and_judge(page: Any, app_url: str) -> None:
     page.get_by_role("button", name="Make Call").click()
     chips = page.get_by_role("list", name="Tools used")
     for label in ("Checking current time", "Resolving the date"):
-        chips.get_by_role("listitem").filter(has_text=label).filter(has_text="(done)").wait_for(timeout=30_000)
+        chips.get_by_role("listitem").filter(has_text=label).filter(has_text="(done)").wait_for(
+            timeout=30_000
+        )
     card = page.get_by_role("article", name="Structured prediction")
     card.get_by_text("offline-heuristic").wait_for(timeout=30_000)
     assert PROMPT in card.inner_text()
