@@ -1181,19 +1181,36 @@ def _queue_job(fn: Function, world: World) -> dict[str, Any]:
 # --- REST API
 
 
+def _cors_problem(result: dict[str, Any], origin: str) -> str | None:
+    headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    headers.update({k.lower(): ",".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()})
+    if headers.get("access-control-allow-origin") != origin:
+        return f"no CORS header for the allowed origin {origin} (check ALLOWED_ORIGINS)"
+    return None
+
+
 def rest_case(fn: Function, world: World) -> list[Invocation]:
-    routes = [
-        r
-        for r in world.template.rest_routes
-        if r.function == fn.logical_id and r.method == "GET" and "{" not in r.path
-    ]
-    routes.sort(key=lambda r: (not r.authorized, len(r.path)))
-    if not routes:
+    """An authorized GET of a list route (claims of the moto user), and the CORS preflight if the
+    template routes OPTIONS to the function without authorizer (no ``authorizer`` in the event)."""
+    mine = [r for r in world.template.rest_routes if r.function == fn.logical_id]
+    gets = sorted(
+        (r for r in mine if r.method == "GET" and "{" not in r.path and r.authorized),
+        key=lambda r: len(r.path),
+    )
+    if not gets:
         raise SmokeError(
-            f"{fn.logical_id} ({fn.handler}) has no GET route without path parameters in template.yaml"
+            f"{fn.logical_id} ({fn.handler}) has no authorized GET route without path parameters"
         )
-    route = routes[0]
-    event = ev.rest_event(
+    common: dict[str, Any] = {
+        "stage": world.rest_stage,
+        "api_id": world.rest_api_id,
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "source_ip": SOURCE_IP,
+        "user_agent": BROWSER,
+    }
+    route = gets[0]
+    get = ev.rest_event(
         method="GET",
         resource=route.path,
         path=route.path,
@@ -1202,30 +1219,41 @@ def rest_case(fn: Function, world: World) -> list[Invocation]:
             "Authorization": f"Bearer {world.user.id_token}",
             "Origin": world.origin,
         },
-        claims=world.user.claims if route.authorized else None,
-        stage=world.rest_stage,
-        api_id=world.rest_api_id,
-        account_id=ACCOUNT,
-        region=REGION,
-        source_ip=SOURCE_IP,
-        user_agent=BROWSER,
+        claims=world.user.claims,
+        **common,
     )
 
-    def check(outcome: Outcome, world: World) -> str | None:
+    def listed(outcome: Outcome, world: World) -> str | None:
         if problem := _status(outcome, 200):
             return problem
-        result = outcome.result
         try:
-            json.loads(result.get("body") or "null")
+            json.loads(outcome.result.get("body") or "null")
         except ValueError:
-            return f"body is not JSON: {str(result.get('body'))[:120]}"
-        headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
-        headers.update({k.lower(): ",".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()})
-        if headers.get("access-control-allow-origin") != world.origin:
-            return f"no CORS header for the allowed origin {world.origin} (check ALLOWED_ORIGINS)"
-        return None
+            return f"body is not JSON: {str(outcome.result.get('body'))[:120]}"
+        return _cors_problem(outcome.result, world.origin)
 
-    return [Invocation(f"GET {route.path}", event, check)]
+    def preflighted(outcome: Outcome, world: World) -> str | None:
+        return _status(outcome, 200, 204) or _cors_problem(outcome.result, world.origin)
+
+    invocations = [Invocation(f"GET {route.path}", get, listed)]
+    for pre in (r for r in mine if r.method == "OPTIONS" and not r.authorized):
+        concrete = re.sub(r"\{\w+\+?\}", route.path.strip("/"), pre.path)  # /{proxy+} -> /predictions
+        params = pre.match("OPTIONS", concrete)
+        event = ev.rest_event(
+            method="OPTIONS",
+            resource=pre.path,
+            path=concrete,
+            path_parameters=params,
+            headers={
+                "Origin": world.origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+            claims=None,
+            **common,
+        )
+        invocations.append(Invocation(f"OPTIONS {concrete} (no auth)", event, preflighted))
+    return invocations
 
 
 #: Handler module -> what to invoke it with. A new function needs an entry (it fails until it has one).
@@ -1437,7 +1465,11 @@ def run_cases(
         except SmokeError as exc:
             rows.append(Row(fn.logical_id, "-", "-", "-", "template wiring", False, str(exc)))
             continue
-        run = run_function(fn, [i.event for i in invocations], world, exe, layer, layer_dirs)
+        try:
+            run = run_function(fn, [i.event for i in invocations], world, exe, layer, layer_dirs)
+        except SmokeError as exc:
+            rows.append(Row(fn.logical_id, "-", "-", "-", "template wiring", False, str(exc)))
+            continue
         import_ms = f"{run.import_ms:.0f}" if run.import_ms is not None else "-"
         if run.import_error:
             rows.append(

@@ -72,8 +72,12 @@ def _connection(recorded: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+GATEWAY_SET = {"host", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+
+
 def _client_headers(recorded: dict[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in recorded["headers"].items() if k.lower() not in events._GATEWAY_HEADERS}
+    """The recorded request's headers minus those API Gateway sets itself."""
+    return {k: v for k, v in recorded["headers"].items() if k.lower() not in GATEWAY_SET}
 
 
 # What each builder makes when given what the recorded event describes.
@@ -181,7 +185,11 @@ def test_the_rest_authorizer_model_does_not_fit_websocket_authorizer_input() -> 
 
 def test_one_connection_keeps_its_ids_and_authorizer_context() -> None:
     policy = {"principalId": "u-1", "context": {"sub": "u-1", "email": "u@example.com"}}
-    conn = {"connection_id": "Ud5dAeK5IAMCJ8Q=", "api_id": "d9k2xq7m1a", "connected_at": 1764086753214}
+    conn: dict[str, Any] = {
+        "connection_id": "Ud5dAeK5IAMCJ8Q=",
+        "api_id": "d9k2xq7m1a",
+        "connected_at": 1764086753214,
+    }
     auth = events.ws_authorizer_event(**conn, query={"token": "t"}, epoch_ms=1764086753214)
     context = events.ws_authorizer_context(policy, integration_latency_ms=42)
     connect = events.ws_connect_event(

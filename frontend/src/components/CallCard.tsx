@@ -37,7 +37,7 @@ function Items({ title, final, draft, ordered = false }: { title: string; final?
   const items: DraftText[] = final ? final.map((text) => ({ text, partial: false })) : draft?.items ?? []
   return (
     <section>
-      <h4>{title}</h4>
+      <h3>{title}</h3>
       {items.length === 0 ? (
         <p className="muted"><Pending what="Coming" /></p>
       ) : (

@@ -44,14 +44,17 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
   const [prompt, setPrompt] = useState(state.prompt)
   const [timezone, setTimezone] = useState(() => state.timezone || rememberedZone(userKey))
   const [formError, setFormError] = useState<string | null>(null)
-  const [announcement, setAnnouncement] = useState('')
   const draftAtCompletion = useRef(state.draft)
   const running = state.phase === 'starting' || state.phase === 'running'
 
+  // Announced once, when the card is complete (the live region's text changes only then).
+  const ready = state.phase === 'complete' && state.result ? state.result.prediction : null
+  const announcement = ready
+    ? `Your call is ready: “${ready.prediction_statement}”, to be verified on ${formatLocal(ready.verification_date, state.timezone)}.`
+    : ''
   useEffect(() => {
     if (state.phase !== 'complete' || !state.result) return
     const p = state.result.prediction
-    setAnnouncement(`Your call is ready: “${p.prediction_statement}”, to be verified on ${formatLocal(p.verification_date, state.timezone)}.`)
     if (import.meta.env.DEV) {
       const parsed = draftToPrediction(draftAtCompletion.current)
       if (parsed && JSON.stringify(parsed) !== JSON.stringify(p)) {
@@ -80,7 +83,6 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
       return
     }
     setFormError(null)
-    setAnnouncement('')
     await session.start(trimmed, timezone)
   }
 
@@ -89,7 +91,7 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
   return (
     <section aria-labelledby="make-call-title">
       <h2 id="make-call-title">Make a Call</h2>
-      <form onSubmit={start} className="card">
+      <form onSubmit={(e) => void start(e)} className="card">
         <label htmlFor="prompt">Your prediction</label>
         <textarea
           id="prompt"

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react'
+import { useId, useState } from 'react'
 import type { CallState, ToolChip } from '../services/callSession'
 
 const TOOL_STATE: Record<ToolChip['status'], string> = { running: 'running', success: 'done', error: 'failed' }
@@ -36,12 +36,10 @@ function Transcript({ state }: { state: CallState }) {
  * again once the card is complete).
  */
 export function StreamPanel({ state }: { state: CallState }) {
-  const [expanded, setExpanded] = useState(false)
+  // Expanded while the call is in the phase it was opened in: completing the card collapses it.
+  const [openedIn, setOpenedIn] = useState<CallState['phase'] | null>(null)
+  const expanded = openedIn === state.phase
   const transcriptId = useId()
-  const done = state.phase === 'complete'
-  useEffect(() => {
-    if (done) setExpanded(false)
-  }, [done])
   return (
     <div className="card stream">
       <p className="status" role="status" aria-live="polite">{state.status}</p>
@@ -53,7 +51,7 @@ export function StreamPanel({ state }: { state: CallState }) {
       {state.liveLine && <p className="live-line" aria-label="Latest step">{state.liveLine}</p>}
       {state.transcript.length > 0 && (
         <>
-          <button type="button" className="link" aria-expanded={expanded} aria-controls={transcriptId} onClick={() => setExpanded(!expanded)}>
+          <button type="button" className="link" aria-expanded={expanded} aria-controls={transcriptId} onClick={() => setOpenedIn(expanded ? null : state.phase)}>
             {expanded ? 'Hide the full analysis' : 'Show the full analysis'}
           </button>
           <div id={transcriptId} hidden={!expanded} aria-label="Full analysis">

@@ -7,7 +7,8 @@ import type { Prediction, SavedPrediction } from '../types'
 import { DueList } from './DueList'
 import { LogCallButton } from './LogCallButton'
 import { MyCalls } from './MyCalls'
-import { PredictionCard } from './PredictionCard'
+import { CallCard } from './CallCard'
+import { DraftBuilder } from '../stream/predictionDraft'
 import { SignIn } from './SignIn'
 
 const PREDICTION: Prediction = {
@@ -20,9 +21,9 @@ const PREDICTION: Prediction = {
   initial_status: 'pending',
 }
 
-describe('PredictionCard', () => {
+describe('CallCard (final)', () => {
   it('shows every field in words, not JSON', () => {
-    render(<PredictionCard prediction={PREDICTION} model="offline-heuristic" />)
+    render(<CallCard prediction={PREDICTION} draft={new DraftBuilder().draft} state="complete" model="offline-heuristic" />)
     expect(screen.getByText(/S&P 500 will close above 7000/)).toBeInTheDocument()
     expect(screen.getByText(/2027-03-31 21:59:59Z/)).toBeInTheDocument()
     expect(screen.getByText('The end of March 2027 in Paris.')).toBeInTheDocument()
@@ -60,12 +61,12 @@ function expectHeadingsInOrder(container: HTMLElement, start: number) {
   levels.slice(1).forEach((level, i) => expect(level).toBeLessThanOrEqual(levels[i] + 1))
 }
 
-describe('PredictionCard headings', () => {
+describe('CallCard headings', () => {
   it('titles its lists as subsections (h3) of the page section (h2), skipping no level', () => {
     const { container } = render(
       <section>
         <h2>Make a Call</h2>
-        <PredictionCard prediction={PREDICTION} model="offline-heuristic" />
+        <CallCard prediction={PREDICTION} draft={new DraftBuilder().draft} state="complete" model="offline-heuristic" />
       </section>,
     )
     expect(screen.getAllByRole('heading', { level: 3 }).map((h) => h.textContent)).toEqual(['Sources', 'Criteria', 'Steps'])

@@ -48,6 +48,7 @@ const LITERALS: Record<string, { word: string; make: () => PartialValue }> = {
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 const NUMBER_CHAR = /[-+.eE0-9]/
 const HEX = /[0-9a-fA-F]/
+// eslint-disable-next-line no-control-regex -- JSON strings end at control characters: they must match here
 const PLAIN_RUN = /[^"\\\u0000-\u001f]+/y // string characters needing no attention, taken in one go
 const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\r' || c === '\t'
 
