@@ -6,14 +6,14 @@ are minted with the stack's issuer key, so users cost nothing), opens every conn
 every ``makecall`` at once and reads each stream to its terminal frame (``protocol.is_terminal``).
 
 Per client it checks the request's frames (``seq`` >= 1), over all of its connections: frames lost
-(gaps up to the terminal frame's seq), out of order, duplicated, more than one terminal frame, and
+(gaps up to the terminal frame's seq), out of order, duplicated, more than one terminal frame,
 frames after the terminal one (after it the client listens ``--linger`` s more to catch late
-duplicates). The stack sends no server timestamps, so latency is measured on the client from its
-``makecall``: to the ``accepted`` acknowledgement, to the first job frame, to the first text, to
-the terminal frame, and the gaps between frames (on one connection). Before the load, one client
-alone runs twice: cold (the stack's first call) and warm, the uncontended baseline; the load itself
-runs warm. Peak memory is the stack process's VmHWM (and its children's, e.g. DynamoDB Local) from
-/proc.
+duplicates), and an accepted request whose stream never reached a terminal frame. The stack sends
+no server timestamps, so latency is measured on the client from its ``makecall``: to the
+``accepted`` acknowledgement, to the first job frame, to the first text, to the terminal frame, and
+the gaps between frames (on one connection). Before the load, one client alone runs twice: cold
+(the stack's first call) and warm, the uncontended baseline; the load itself runs warm. Peak memory
+is the stack process's VmHWM (and its children's, e.g. DynamoDB Local) from /proc.
 
 Churn (``--churn P``, default 0): each client, with probability P, drops its connection mid-stream
 1 to ``--churn-max`` times (default 2). Drop i comes after the client has seen k_i >= 1 of the
@@ -120,8 +120,20 @@ class ClientResult:
         return max(0, self.terminals - 1)
 
     @property
+    def no_terminal(self) -> int:
+        """1 when the request was accepted but its stream never reached a terminal frame."""
+        return int(self.accepted_s is not None and not self.terminals)
+
+    @property
     def violations(self) -> int:
-        return self.lost + self.out_of_order + self.duplicates + self.double_terminal + self.after_terminal
+        return (
+            self.lost
+            + self.out_of_order
+            + self.duplicates
+            + self.double_terminal
+            + self.after_terminal
+            + self.no_terminal
+        )
 
 
 @dataclass
@@ -385,6 +397,7 @@ def summarise(results: list[ClientResult], wall_s: float) -> dict[str, Any]:
         "duplicates": sum(r.duplicates for r in results),
         "double_terminal": sum(r.double_terminal for r in results),
         "after_terminal": sum(r.after_terminal for r in results),
+        "no_terminal": sum(r.no_terminal for r in results),
         "violating_clients": sum(bool(r.violations) for r in results),
         "churn_planned": sum(bool(r.planned_drops) for r in results),
         "churned": len(churned),
@@ -404,7 +417,15 @@ def summarise(results: list[ClientResult], wall_s: float) -> dict[str, Any]:
 
 
 def passed(loaded: dict[str, Any]) -> bool:
-    counters = ("lost", "out_of_order", "duplicates", "double_terminal", "after_terminal", "errors")
+    counters = (
+        "lost",
+        "out_of_order",
+        "duplicates",
+        "double_terminal",
+        "after_terminal",
+        "no_terminal",
+        "errors",
+    )
     return all(loaded[key] == 0 for key in counters)
 
 
@@ -421,6 +442,7 @@ def describe(r: ClientResult) -> str:
     lines = [
         f"client {r.client} (request {r.request_id}): lost {r.lost}, out of order {r.out_of_order}, "
         f"duplicates {r.duplicates}, terminal frames {r.terminals}, after terminal {r.after_terminal}, "
+        f"accepted {'yes' if r.accepted_s is not None else 'no'}, "
         f"drops {r.drops}, error {r.error or '-'}"
     ]
     for i, conn in enumerate(r.connections, 1):
@@ -472,7 +494,8 @@ def report(
         f"completed {loaded['completed']}, errors {loaded['errors']}; frames {loaded['frames']} "
         f"({loaded['mean_frames_per_call']:.1f} per call), lost {loaded['lost']}, "
         f"out of order {loaded['out_of_order']}, duplicates {loaded['duplicates']}, "
-        f"double terminal {loaded['double_terminal']}, after terminal {loaded['after_terminal']}; "
+        f"double terminal {loaded['double_terminal']}, after terminal {loaded['after_terminal']}, "
+        f"accepted without terminal {loaded['no_terminal']}; "
         f"all calls done in {loaded['wall_s']:.2f} s"
     )
     for kind, count in sorted(loaded["error_kinds"].items(), key=lambda kv: -kv[1]):
@@ -495,7 +518,7 @@ def report(
     verdict = "PASS" if passed(loaded) else "FAIL"
     print(
         "targets: 0 lost, 0 out of order, 0 duplicates, 0 double terminal, 0 after terminal, "
-        f"0 errors -> {verdict}"
+        f"0 without terminal, 0 errors -> {verdict}"
     )
 
 

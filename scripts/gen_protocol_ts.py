@@ -141,24 +141,23 @@ def render() -> str:
             if field in required or "default" in prop
         }
     out.append(f"export type ServerFrame = {' | '.join(frame_names)}")
-    out.append(f"export type StatusName = StatusFrame['status']")
+    out.append("export type StatusName = StatusFrame['status']")
     out.append("")
     out.append("/** Required fields per frame type and their runtime kind (see frames.ts). */")
     out.append(
         f"export const FRAME_FIELDS: Record<string, Record<string, string>> = {json.dumps(checks, indent=2)}"
     )
     out.append("")
-    out.append(
-        f"export const TERMINAL_TYPES: ReadonlySet<string> = new Set({json.dumps(sorted(protocol.TERMINAL_TYPES))})"
-    )
-    out.append(
-        f"export const TERMINAL_STATUSES: ReadonlySet<string> = new Set({json.dumps(sorted(protocol.TERMINAL_STATUSES))})"
-    )
+    terminal_types = json.dumps(sorted(protocol.TERMINAL_TYPES))
+    terminal_statuses = json.dumps(sorted(protocol.TERMINAL_STATUSES))
+    out.append(f"export const TERMINAL_TYPES: ReadonlySet<string> = new Set({terminal_types})")
+    out.append(f"export const TERMINAL_STATUSES: ReadonlySet<string> = new Set({terminal_statuses})")
     out.append("")
     out.append("/** Whether a frame ends its request (protocol.is_terminal). */")
     out.append("export function isTerminal(frame: ServerFrame): boolean {")
     out.append(
-        "  return TERMINAL_TYPES.has(frame.type) || (frame.type === 'status' && TERMINAL_STATUSES.has(frame.status))"
+        "  return TERMINAL_TYPES.has(frame.type) ||"
+        " (frame.type === 'status' && TERMINAL_STATUSES.has(frame.status))"
     )
     out.append("}")
     out.append("")

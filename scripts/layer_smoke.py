@@ -378,6 +378,8 @@ class Resolver:
         self.attributes = attributes  # "Logical.Attr" -> value
 
     def ref(self, name: str) -> Any:
+        if name.endswith(".Alias") and name.removesuffix(".Alias") in self.physical:
+            return f"{self.physical[name.removesuffix('.Alias')]}:live"  # SAM's AutoPublishAlias
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.params:
@@ -618,7 +620,9 @@ class Recorder:
             m = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", r.path)
             if r.method == "POST" and m:
                 kind = r.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-                out.append((m.group(1), kind, json.loads(r.body or b"{}")))
+                # A name, an ARN or a name:alias; the function is what matters here.
+                name = urllib.parse.unquote(m.group(1)).rsplit(":function:", 1)[-1].split(":")[0]
+                out.append((name, kind, json.loads(r.body or b"{}")))
         return out
 
 
@@ -702,6 +706,9 @@ def provision(
             tables[name] = res.get("Properties", {})
             physical[logical] = name
             attributes[f"{logical}.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+        elif kind == "AWS::CloudFront::Distribution":
+            physical[logical] = "E2SMOKETEST"
+            attributes[f"{logical}.DomainName"] = "d1smoketest.cloudfront.net"
         elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             physical[logical] = f"{STACK}-{logical}"
             attributes[f"{logical}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{logical}"

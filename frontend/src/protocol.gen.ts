@@ -64,6 +64,7 @@ export interface CompleteFrame {
   content: string
   prediction: Prediction
   model: string
+  usage?: Usage
   request_id: string | null
   seq: number
 }

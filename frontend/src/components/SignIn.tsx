@@ -43,7 +43,7 @@ export function SignIn({ auth, onSignedIn }: { auth: AuthService; onSignedIn: (s
         <input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <label htmlFor="password">Password</label>
         <input id="password" type="password" autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
-          required minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} />
+          required minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} />
         {mode === 'confirm' && (
           <>
             <label htmlFor="code">Confirmation code</label>

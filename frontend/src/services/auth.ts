@@ -21,7 +21,7 @@ const STORAGE_KEY = 'calledit.session'
 const FRIENDLY: Record<string, string> = {
   NotAuthorizedException: 'Incorrect email or password.',
   UsernameExistsException: 'An account with this email already exists. Sign in instead.',
-  InvalidPasswordException: 'Choose a password of at least 8 characters.',
+  InvalidPasswordException: 'Choose a password of at least 12 characters (a few words work well).',
   UserNotConfirmedException: 'Confirm your email first: enter the code we sent you.',
   CodeMismatchException: 'That confirmation code is not right.',
   InvalidParameterException: 'Check the email address and password.',

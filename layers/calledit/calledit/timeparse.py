@@ -42,6 +42,7 @@ from dateutil import parser as date_parser
 from dateutil.easter import easter
 from dateutil.relativedelta import TH, relativedelta
 
+from calledit import clock
 from calledit.errors import BadInput
 from calledit.schema import format_utc
 from calledit.validation import check_timezone
@@ -206,7 +207,7 @@ class _Span:
 def current_time(timezone: str = "UTC", now: datetime | None = None) -> dict[str, Any]:
     """The current instant in ``timezone`` (and UTC), with weekday and DST flag."""
     zone = pytz.timezone(check_timezone(timezone))
-    instant = (now or datetime.now(UTC)).astimezone(UTC)
+    instant = (now or clock.now()).astimezone(UTC)
     local = instant.astimezone(zone)
     offset = local.strftime("%z")
     return {
@@ -263,7 +264,7 @@ def resolve_date(
 
 def _reference(reference: datetime | str | None) -> datetime:
     if reference is None or reference == "":
-        return datetime.now(UTC)
+        return clock.now()
     if isinstance(reference, str):
         try:
             reference = datetime.fromisoformat(reference.strip().replace("Z", "+00:00"))

@@ -6,7 +6,7 @@ publishes its RS256 key at ``/.well-known/jwks.json``, so `calledit.auth.tokens.
 verifies its ID tokens exactly as it verifies real Cognito ones. Users are auto-confirmed.
 
 Behaviour mirrors the user pool in template.yaml: email is the username (``cognito:username``
-is then the user's ``sub``), passwords need >= 8 characters, and unknown users are reported as
+is then the user's ``sub``), passwords need >= 12 characters, and unknown users are reported as
 wrong passwords (``PreventUserExistenceErrors``).
 
 Not for production: needs the ``local`` extra (aiohttp) and keeps state in ``data_dir``.
@@ -48,7 +48,7 @@ JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.1", "application/json"
 RESPONSE_CONTENT_TYPE = "application/x-amz-json-1.1"
 TOKEN_TTL_S = 3600
 REFRESH_TTL_S = 30 * 24 * 3600  # template.yaml: RefreshTokenValidity 30 days
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12  # template.yaml: UserPool PasswordPolicy MinimumLength
 MAX_PASSWORD_LENGTH = 256  # Cognito's API limit
 MAX_BODY_BYTES = 64 * 1024
 # Cognito's password pattern: no leading or trailing whitespace.

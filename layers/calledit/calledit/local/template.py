@@ -104,6 +104,7 @@ class _Resolver:
         }
 
     def ref(self, name: str) -> str:
+        name = name.removesuffix(".Alias")  # SAM's published alias: locally there is only $LATEST
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.params:
