@@ -5,10 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from calledit import snapstart
 from calledit.logs import handler_logger
 from calledit.ws.worker import process
 
 logger = handler_logger()
+snapstart.register(snapstart.prime_worker, snapstart.after_restore)
 
 
 @logger.inject_lambda_context(clear_state=True)

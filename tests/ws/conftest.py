@@ -69,6 +69,7 @@ def ws_event() -> EventFactory:
         route: str = "makecall",
         raw: str | None = None,
         binary: bool = False,
+        connected_at: int = 1_700_000_000_000,
     ) -> dict[str, Any]:
         authorizer = (
             {"principalId": user, "sub": user, "email": f"{user}@example.com", "integrationLatency": 12}
@@ -81,6 +82,7 @@ def ws_event() -> EventFactory:
                 "eventType": "MESSAGE",
                 "messageId": "msg-1",
                 "connectionId": connection_id,
+                "connectedAt": connected_at,
                 "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
                 "stage": "prod",
                 "apiId": "abc123",

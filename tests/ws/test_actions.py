@@ -266,3 +266,19 @@ def age(store: JobStore, request_id: str, seconds: float, user: str = "user-1") 
         UpdateExpression="SET heartbeat_at = :old",
         ExpressionAttributeValues={":old": Decimal(str(store.now() - seconds))},
     )
+
+
+def test_a_late_resume_from_an_older_connection_never_takes_the_call_back(
+    handler, ws_event, connections
+) -> None:
+    """Resumes from two reconnects can land in either order; the newest connection keeps the call."""
+    handler(ws_event(call("r1"), connected_at=1_000))
+    JobStore().claim("user-1", "r1", "run-1")
+    resume = {"action": "resume", "request_id": "r1", "after_seq": 3}
+    handler(ws_event(resume, connection_id="newest", route="resume", connected_at=3_000))
+    handler(ws_event(resume, connection_id="older", route="resume", connected_at=2_000))
+    job = JobStore().get("user-1", "r1")
+    assert job is not None and job.connection_id == "newest" and job.attach_version == 1
+    assert "newer connection" in connections.frames["older"][-1]["message"]
+    handler(ws_event(resume, connection_id="newest", route="resume", connected_at=3_000))  # same socket again
+    assert JobStore().get("user-1", "r1").attach_version == 2  # type: ignore[union-attr]

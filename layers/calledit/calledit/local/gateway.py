@@ -107,7 +107,13 @@ class Gateway:
     # ------------------------------------------------------------------ WebSocket API
 
     def _context(
-        self, cid: str, route: str, event_type: str, request: web.Request, **extra: Any
+        self,
+        cid: str,
+        route: str,
+        event_type: str,
+        request: web.Request,
+        connected_at: datetime,
+        **extra: Any,
     ) -> dict[str, Any]:
         now = datetime.now(UTC)
         return {
@@ -120,7 +126,7 @@ class Gateway:
             "requestId": str(uuid.uuid4()),
             "extendedRequestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(now.timestamp() * 1000),
-            "connectedAt": int(now.timestamp() * 1000),
+            "connectedAt": int(connected_at.timestamp() * 1000),  # when the socket opened, on every event
             "identity": {
                 "sourceIp": request.remote or "127.0.0.1",
                 "userAgent": request.headers.get("User-Agent", ""),
@@ -130,6 +136,7 @@ class Gateway:
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         cid = new_connection_id()
+        opened = datetime.now(UTC)
         query = dict(request.query) or None
         headers = dict(request.headers)
         authorizer: dict[str, Any] = {}
@@ -141,7 +148,7 @@ class Gateway:
                 "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/$connect",
                 "headers": headers,
                 "queryStringParameters": query,
-                "requestContext": self._context(cid, "$connect", "CONNECT", request),
+                "requestContext": self._context(cid, "$connect", "CONNECT", request, opened),
             }
             try:
                 policy = await self._call(self.template.ws_authorizer, event)
@@ -160,7 +167,9 @@ class Gateway:
                 "headers": headers,
                 "queryStringParameters": query,
                 "isBase64Encoded": False,
-                "requestContext": self._context(cid, "$connect", "CONNECT", request, authorizer=authorizer),
+                "requestContext": self._context(
+                    cid, "$connect", "CONNECT", request, opened, authorizer=authorizer
+                ),
             }
             result = await self._call(connect_fn, event)
             status = int((result or {}).get("statusCode", 200))
@@ -169,7 +178,7 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True, heartbeat=None)
         await ws.prepare(request)
         conn = Connection(
-            cid, ws, authorizer, request.remote or "127.0.0.1", request.headers.get("User-Agent", "")
+            cid, ws, authorizer, request.remote or "127.0.0.1", request.headers.get("User-Agent", ""), opened
         )
         self.connections[cid] = conn
         tasks: set[asyncio.Task[Any]] = set()
@@ -200,6 +209,7 @@ class Gateway:
                         "$disconnect",
                         "DISCONNECT",
                         request,
+                        opened,
                         authorizer=authorizer,
                         disconnectStatusCode=close_code,
                         disconnectReason=reason,
@@ -233,7 +243,13 @@ class Gateway:
             "body": body,
             "isBase64Encoded": binary,
             "requestContext": self._context(
-                conn.id, route, "MESSAGE", request, authorizer=conn.authorizer, messageId=str(uuid.uuid4())
+                conn.id,
+                route,
+                "MESSAGE",
+                request,
+                conn.connected_at,
+                authorizer=conn.authorizer,
+                messageId=str(uuid.uuid4()),
             ),
         }
         try:

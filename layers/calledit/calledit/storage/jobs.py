@@ -141,6 +141,7 @@ class JobStore:
         prompt: str,
         timezone: str,
         kind: str = "analysis",
+        connected_at: int = 0,
     ) -> Job:
         """Insert a queued job; raises ``JobExists`` if the request id was used by this user."""
         from botocore.exceptions import ClientError
@@ -152,6 +153,7 @@ class JobStore:
             "kind": kind,
             "status": JobStatus.QUEUED.value,
             "connection_id": connection_id,
+            "connected_at": connected_at,
             "endpoint": endpoint,
             "prompt": prompt,
             "timezone": timezone,
@@ -231,6 +233,7 @@ class JobStore:
         expect: dict[str, Any] | None = None,
         remove: tuple[str, ...] = (),
         add_version: bool = False,
+        newer_than: tuple[str, int] | None = None,
     ) -> Job | None:
         """One conditional update; the new job, or None when its condition did not hold."""
         from botocore.exceptions import ClientError
@@ -260,6 +263,10 @@ class JobStore:
             names["#run_id"] = "run_id"
             attr_values[":lease"] = run_id
             conditions.append("#run_id = :lease")
+        if newer_than is not None:
+            names["#newer"] = newer_than[0]
+            attr_values[":newer"] = newer_than[1]
+            conditions.append("(attribute_not_exists(#newer) OR #newer <= :newer)")
         for i, (key, expected) in enumerate((expect or {}).items()):
             names[f"#x{i}"] = key
             attr_values[f":x{i}"] = _dynamo(expected)
@@ -329,13 +336,16 @@ class JobStore:
             self.release(job.user_id, job.request_id)
         return done
 
-    def restart(self, job: Job, *, connection_id: str, endpoint: str, next_seq: int) -> Job | None:
+    def restart(
+        self, job: Job, *, connection_id: str, endpoint: str, next_seq: int, connected_at: int = 0
+    ) -> Job | None:
         """A stale run back to queued on a (new) connection, numbering from ``next_seq``."""
         return self._write(
             job.user_id,
             job.request_id,
             {
                 "connection_id": connection_id,
+                "connected_at": connected_at,
                 "endpoint": endpoint,
                 "next_seq": next_seq,
                 "last_seq": next_seq - 1,
@@ -356,12 +366,29 @@ class JobStore:
         )
 
     def attach(
-        self, user_id: str, request_id: str, connection_id: str, endpoint: str, after_seq: int
+        self,
+        user_id: str,
+        request_id: str,
+        connection_id: str,
+        endpoint: str,
+        after_seq: int,
+        *,
+        connected_at: int = 0,
     ) -> Job | None:
-        """Point the job at a new connection (resume); the worker replays frames after ``after_seq``."""
+        """Point the job at a connection (resume); the worker replays frames after ``after_seq``.
+
+        Only a connection opened no earlier than the one the job follows may take it over: two resumes
+        can land in either order, and a late one from an older (dead) socket must not win.
+        """
         return self._write(
             user_id,
             request_id,
-            {"connection_id": connection_id, "endpoint": endpoint, "resume_after": after_seq},
+            {
+                "connection_id": connection_id,
+                "endpoint": endpoint,
+                "resume_after": after_seq,
+                "connected_at": connected_at,
+            },
             add_version=True,
+            newer_than=("connected_at", connected_at),
         )

@@ -52,6 +52,7 @@ class Caller:
     user_id: str
     connection_id: str
     endpoint: str
+    connected_at: int = 0  # epoch ms when the connection opened: the newer connection wins a resume
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> Caller:
@@ -59,7 +60,13 @@ class Caller:
         authorizer = ctx.get("authorizer") or {}
         user_id = str(authorizer.get("sub") or authorizer.get("principalId") or "")
         endpoint = get_settings().management_endpoint or f"https://{ctx.get('domainName')}/{ctx.get('stage')}"
-        return cls(user_id=user_id, connection_id=str(ctx.get("connectionId", "")), endpoint=endpoint)
+        connected = ctx.get("connectedAt")
+        return cls(
+            user_id=user_id,
+            connection_id=str(ctx.get("connectionId", "")),
+            endpoint=endpoint,
+            connected_at=connected if isinstance(connected, int) else 0,
+        )
 
 
 class _Rejected(Exception):
@@ -165,6 +172,7 @@ class ActionHandler:
                 endpoint=caller.endpoint,
                 prompt=call.prompt,
                 timezone=call.timezone,
+                connected_at=caller.connected_at,
             )
         except JobExists:
             # A retried makecall (e.g. after a reconnect) behaves like resume from the start.
@@ -258,10 +266,17 @@ class ActionHandler:
             self._reply(caller, rid, StatusEvent(status="resumed", message="Replaying your call."))
             self._replay(caller, job, after)
             return
-        attached = self.jobs.attach(user, rid, caller.connection_id, caller.endpoint, after)
-        self._reply(caller, rid, StatusEvent(status="resumed", message="Re-attached to your call."))
-        if attached is None:
+        attached = self.jobs.attach(
+            user, rid, caller.connection_id, caller.endpoint, after, connected_at=caller.connected_at
+        )
+        if attached is None:  # a newer connection already follows it (resumes can land out of order)
+            self._reply(
+                caller,
+                rid,
+                StatusEvent(status="resumed", message="This call is followed on a newer connection."),
+            )
             return
+        self._reply(caller, rid, StatusEvent(status="resumed", message="Re-attached to your call."))
         # Finished while we were attaching, or held by no worker: the worker won't post to us.
         if attached.status is not JobStatus.RUNNING:
             self._replay(caller, attached, after)
@@ -275,7 +290,11 @@ class ActionHandler:
         next_seq = max(job.last_seq, after) + 1
         if job.restarts < MAX_RESTARTS:
             restarted = self.jobs.restart(
-                job, connection_id=caller.connection_id, endpoint=caller.endpoint, next_seq=next_seq
+                job,
+                connection_id=caller.connection_id,
+                endpoint=caller.endpoint,
+                next_seq=next_seq,
+                connected_at=caller.connected_at,
             )
             if restarted is not None:
                 logger.warning("restarting a stale job", extra={"request_id": job.request_id})
