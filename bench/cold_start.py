@@ -47,7 +47,7 @@ FIRST_CALL = {
     "stream_worker": (
         "from calledit.agent import create_agent\n"
         "from calledit.aws import management_client, table\n"
-        "from calledit.models.selection import ModelConfig, select_model\n"
+        "from calledit.providers.selection import ModelConfig, select_model\n"
         'create_agent(select_model(ModelConfig(provider="bedrock", region="us-east-1")))\n'
         'table("calledit-jobs")\n'
         'management_client("https://abc123.execute-api.us-east-1.amazonaws.com/prod")\n'
@@ -64,8 +64,8 @@ FIRST_CALL = {
         "ActionHandler()\n"
         "lambda_client()\n"
     ),
-    "ws_connect": "from calledit.ws.connections import ConnectionStore\nConnectionStore()\n",
-    "ws_disconnect": "from calledit.ws.connections import ConnectionStore\nConnectionStore()\n",
+    "ws_connect": "from calledit.storage.connections import ConnectionStore\nConnectionStore()\n",
+    "ws_disconnect": "from calledit.storage.connections import ConnectionStore\nConnectionStore()\n",
 }
 FIRST_CALL_LABELS = {
     "stream_worker": "Bedrock model + Strands agent + jobs table + management client",

@@ -5,7 +5,7 @@
    3 Strands attempts x 3 SDK attempts on throttling, 240 s deadline): model requests and wall time
    until each misbehaving run ends, and its terminal code.
 2. Runner overhead per model turn, side by side in one run: the bare Strands agent loop
-   (``Agent.stream_async`` with the same tools and model, no hooks, no queue) vs ``runner.stream_call``
+   (``Agent.stream_async`` with the same tools and model, no hooks, no queue) vs ``runner.stream_analysis``
    (hooks, event queue, grounding), both over an in-process scripted model with zero latency.
 
     .venv/bin/python bench/misbehaving.py [--repeat 20] [--json]
@@ -41,7 +41,7 @@ from scripted import (  # noqa: E402
 
 from calledit.budget import RunBudget  # noqa: E402
 from calledit.protocol import CompleteEvent, ErrorEvent  # noqa: E402
-from calledit.runner import RunReport, run_call  # noqa: E402
+from calledit.analysis import RunReport, analyse  # noqa: E402
 
 STATEMENT = "The S&P 500 will close above 7000 by March 2027"
 
@@ -66,7 +66,7 @@ async def misbehaving(budget: RunBudget) -> list[dict[str, Any]]:
                 os.environ[key] = value
             report = RunReport()
             started = time.perf_counter()
-            events = await run_call(STATEMENT, "Europe/Paris", budget=budget, report=report)
+            events = await analyse(STATEMENT, "Europe/Paris", budget=budget, report=report)
             seconds = time.perf_counter() - started
             final = events[-1]
             code = final.code.value if isinstance(final, ErrorEvent) else final.type
@@ -116,9 +116,9 @@ async def overhead(repeat: int) -> dict[str, Any]:
     from scripted_model import ScriptedModel
     from strands import Agent
 
-    from calledit.models.selection import ModelChoice
+    from calledit.providers.selection import ModelChoice
     from calledit.prompting import SYSTEM_PROMPT, format_request
-    from calledit.schema import Prediction
+    from calledit.prediction import Prediction
     from calledit.tools import TIME_TOOLS
 
     async def bare() -> float:
@@ -136,7 +136,7 @@ async def overhead(repeat: int) -> dict[str, Any]:
 
     async def ours() -> float:
         started = time.perf_counter()
-        events = await run_call(
+        events = await analyse(
             STATEMENT, "Europe/Paris", choice=ModelChoice(ScriptedModel(_scripted_steps()), "scripted")
         )
         assert isinstance(events[-1], CompleteEvent)

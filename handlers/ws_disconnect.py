@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from calledit.logs import handler_logger
-from calledit.ws.connections import ConnectionStore
+from calledit.storage.connections import ConnectionStore
 
 logger = handler_logger()
 

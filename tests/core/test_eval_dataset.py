@@ -17,7 +17,7 @@ import pytest
 import pytz
 
 from calledit import evaluation
-from calledit.schema import VerifiableCategory
+from calledit.prediction import VerifiableCategory
 
 DATASET = Path(evaluation.__file__).resolve().parent / "dataset.jsonl"
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from calledit.evaluation.harness import Case, evaluate, load, render
-from calledit.models.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
-from calledit.models.selection import ModelChoice
+from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+from calledit.providers.selection import ModelChoice
 
 
 def offline() -> ModelChoice:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calledit.errors import BadInput
-from calledit.schema import format_utc
+from calledit.prediction import format_utc
 from calledit.timeparse import current_time, find_date_phrase, resolve_date
 from calledit.tools import current_time as current_time_tool
 from calledit.tools import parse_date_with_timezone

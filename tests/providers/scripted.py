@@ -72,7 +72,7 @@ ErrorKind: TypeAlias = Literal[
 ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 
 STRUCTURED_OUTPUT_TOOL = "Prediction"
-"""Strands names the structured output tool after the output model (``calledit.schema.Prediction``)."""
+"""Strands names the structured output tool after the output model (``calledit.prediction.Prediction``)."""
 DEFAULT_DATE_TEXT = "by March 2027"
 INVALID_VERIFICATION_DATE = "2031-02-30T00:00:00Z"
 
@@ -380,7 +380,7 @@ def prediction_request(body: Mapping[str, Any]) -> tuple[str, str]:
 def prediction_arguments(
     statement: str, verification_date: str, *, date_text: str = DEFAULT_DATE_TEXT
 ) -> dict[str, Any]:
-    """A valid ``Prediction`` object (see ``calledit.schema.Prediction``)."""
+    """A valid ``Prediction`` object (see ``calledit.prediction.Prediction``)."""
     return {
         "prediction_statement": statement,
         "verification_date": verification_date,

@@ -27,7 +27,7 @@ from scripted import (
 
 from calledit.budget import RunBudget
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
-from calledit.runner import RunReport, run_call
+from calledit.analysis import RunReport, analyse
 
 PROVIDERS = ["openai", "anthropic", "bedrock"]
 STATEMENT = "The S&P 500 will close above 7000 by March 2027"
@@ -41,7 +41,7 @@ async def run(
     for key, value in server.client_env().items():
         monkeypatch.setenv(key, value)
     report = RunReport()
-    events = await run_call(STATEMENT, "Europe/Paris", budget=budget, report=report)
+    events = await analyse(STATEMENT, "Europe/Paris", budget=budget, report=report)
     return events, report
 
 

@@ -126,7 +126,7 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
 from calledit.prompting import format_request
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 
 STATEMENT = "It will snow in Paris by March 2027"
 TIMEZONE = "Europe/Paris"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 
 PREDICTION = Prediction.model_validate(
     {

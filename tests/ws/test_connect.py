@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from calledit.ws.connections import ConnectionStore
+from calledit.storage.connections import ConnectionStore
 
 
 class Context:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from calledit.lifecycle import JobStatus
-from calledit.models.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
-from calledit.models.selection import ModelChoice
+from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+from calledit.providers.selection import ModelChoice
 from calledit.storage.jobs import JobStore
 from calledit.ws.worker import JobWorker, process
 

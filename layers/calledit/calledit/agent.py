@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from calledit.budget import RunBudget
 from calledit.prompting import SYSTEM_PROMPT
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 
 if TYPE_CHECKING:
     from strands import Agent
     from strands.hooks import HookProvider
 
-    from calledit.models.selection import ModelChoice
+    from calledit.providers.selection import ModelChoice
 
 STRUCTURED_OUTPUT_TOOL = Prediction.__name__  # Strands names the structured output tool after the model
 

@@ -119,11 +119,11 @@ def _local(utc_iso: str) -> str:
 
 
 async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from calledit.runner import stream_call  # deferred: `calledit --help` stays instant
+    from calledit.analysis import stream_analysis  # deferred: `calledit --help` stays instant
 
     printer = _Printer(out, err)
     final: Event | None = None
-    async for event in stream_call(args.prompt, args.timezone):
+    async for event in stream_analysis(args.prompt, args.timezone):
         final = event
         if args.events:
             out.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from calledit.errors import BadInput
-from calledit.schema import Prediction, format_utc
+from calledit.prediction import Prediction, format_utc
 from calledit.timeparse import find_date_phrase, resolve_date
 
 # What an undated prediction is resolved against when nothing better is known (stated as assumed).

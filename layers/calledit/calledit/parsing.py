@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from calledit.errors import CallError, ErrorCode
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from calledit.errors import BadInput, ErrorCode
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 from calledit.validation import MAX_PROMPT_CHARS, MAX_SEQ, check_timezone
 
 # Client request ids: uuid4 from the browser, but any short opaque token is accepted.

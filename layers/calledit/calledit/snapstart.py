@@ -36,7 +36,7 @@ def prime_worker() -> None:
     import strands  # noqa: F401 - the import itself is the work being snapshotted
 
     from calledit.aws import dynamodb, lambda_client
-    from calledit.models.selection import select_model
+    from calledit.providers.selection import select_model
     from calledit.tools import TIME_TOOLS  # noqa: F401
 
     select_model()

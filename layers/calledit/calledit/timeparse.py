@@ -44,7 +44,7 @@ from dateutil.relativedelta import TH, relativedelta
 
 from calledit import clock
 from calledit.errors import BadInput
-from calledit.schema import format_utc
+from calledit.prediction import format_utc
 from calledit.validation import check_timezone
 
 END_OF_DAY = time(23, 59, 59)

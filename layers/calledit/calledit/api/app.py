@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from calledit import __version__
 from calledit.api.cursor import decode_cursor, encode_cursor
-from calledit.api.models import (
+from calledit.api.schemas import (
     DEFAULT_PAGE,
     MAX_BODY_BYTES,
     MAX_PAGE,
@@ -25,9 +25,9 @@ from calledit.api.models import (
     utc_now,
 )
 from calledit.errors import BadInput, ErrorCode
-from calledit.schema import PredictionStatus
+from calledit.prediction import PredictionStatus
 from calledit.settings import get_settings
-from calledit.storage.predictions import PredictionRepository, user_pk
+from calledit.storage.predictions import PredictionStore, user_pk
 
 ID_PATTERN = r"^[0-9a-f-]{36}$"
 # Parameter types (module level: the resolver resolves annotations against module globals).
@@ -70,8 +70,8 @@ def create_app() -> APIGatewayRestResolver:
             raise Unauthenticated()
         return str(sub)
 
-    def repo() -> PredictionRepository:
-        return PredictionRepository()
+    def repo() -> PredictionStore:
+        return PredictionStore()
 
     def save(body: CreatePrediction) -> Response[str]:
         saved, created = repo().create(caller(), body)

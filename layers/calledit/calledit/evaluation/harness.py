@@ -19,10 +19,10 @@ from typing import Any
 
 from calledit import clock
 from calledit.budget import RunBudget
-from calledit.models.selection import ModelChoice, select_model
+from calledit.providers.selection import ModelChoice, select_model
 from calledit.protocol import CompleteEvent, ErrorEvent
-from calledit.runner import RunReport, stream_call
-from calledit.schema import format_utc
+from calledit.analysis import RunReport, stream_analysis
+from calledit.prediction import format_utc
 
 DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
 
@@ -84,7 +84,7 @@ async def evaluate_case(case: Case, choice: ModelChoice, budget: RunBudget) -> O
     final: CompleteEvent | ErrorEvent | None = None
     started = time.monotonic()
     with clock.frozen_at(case.reference):
-        async for event in stream_call(
+        async for event in stream_analysis(
             case.statement, case.timezone, choice=choice, budget=budget, report=report
         ):
             if isinstance(event, CompleteEvent | ErrorEvent):

@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from calledit.api.models import CreatePrediction, Outcome, SavedPrediction, utc_now
+from calledit.api.schemas import CreatePrediction, Outcome, SavedPrediction, utc_now
 from calledit.aws import table
-from calledit.schema import format_utc
+from calledit.prediction import format_utc
 from calledit.settings import get_settings
 
 
@@ -22,7 +22,7 @@ def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-class PredictionRepository:
+class PredictionStore:
     """All access to the predictions table for one process."""
 
     def __init__(self, table_name: str | None = None) -> None:

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from calledit.budget import RunBudget
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
-from calledit.models.selection import ModelChoice
+from calledit.providers.selection import ModelChoice
 from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
-from calledit.runner import RunReport, stream_call
+from calledit.analysis import RunReport, stream_analysis
 from calledit.storage.jobs import Job, JobStore
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport
@@ -104,7 +104,7 @@ class JobWorker:
                             status="restarted", message="The analysis was interrupted; starting over."
                         )
                     )
-                async for event in stream_call(
+                async for event in stream_analysis(
                     job.prompt,
                     job.timezone,
                     choice=self.choice,

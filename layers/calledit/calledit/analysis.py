@@ -26,12 +26,12 @@ from calledit.agent import STRUCTURED_OUTPUT_TOOL, create_agent
 from calledit.budget import RunBudget
 from calledit.errors import CallError, ErrorCode
 from calledit.grounding import ResolvedEvidence, ground
-from calledit.models.failures import RunFailure, classify
-from calledit.models.selection import ModelChoice, select_model
+from calledit.providers.failures import RunFailure, classify
+from calledit.providers.selection import ModelChoice, select_model
 from calledit.parsing import parse_prediction
 from calledit.prompting import format_request
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent, Usage
-from calledit.schema import Prediction
+from calledit.prediction import Prediction
 from calledit.validation import check_prompt, check_timezone
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def _summary(content: list[Any]) -> str:
     return text if len(text) <= MAX_TOOL_RESULT_CHARS else text[: MAX_TOOL_RESULT_CHARS - 1] + "…"
 
 
-async def stream_call(
+async def stream_analysis(
     prompt: str,
     timezone: str = "UTC",
     *,
@@ -319,6 +319,6 @@ def _prediction_from(result: Any) -> Prediction:
     return parse_prediction(text)
 
 
-async def run_call(prompt: str, timezone: str = "UTC", **kwargs: Any) -> list[Event]:
+async def analyse(prompt: str, timezone: str = "UTC", **kwargs: Any) -> list[Event]:
     """Collect every event of a call (convenient for tests and scripts)."""
-    return [event async for event in stream_call(prompt, timezone, **kwargs)]
+    return [event async for event in stream_analysis(prompt, timezone, **kwargs)]

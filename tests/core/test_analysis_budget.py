@@ -9,9 +9,9 @@ import pytest
 from strands.types.exceptions import ModelThrottledException
 
 from calledit.budget import RunBudget
-from calledit.models.selection import ModelChoice
+from calledit.providers.selection import ModelChoice
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
-from calledit.runner import RunReport, run_call
+from calledit.analysis import RunReport, analyse
 
 from .scripted_model import ScriptedModel, Step, tool_results
 
@@ -39,7 +39,7 @@ def answer_with_tool_date(messages: Any) -> Step:
 async def run(steps: list[Any], budget: RunBudget = FAST) -> tuple[list[Event], RunReport, ScriptedModel]:
     model = ScriptedModel(steps)
     report = RunReport()
-    events = await run_call(
+    events = await analyse(
         STATEMENT, "UTC", choice=ModelChoice(model, "scripted"), budget=budget, report=report
     )
     return events, report, model

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from calledit.errors import ModelUnavailable
-from calledit.models.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
-from calledit.models.selection import ModelConfig, select_model
+from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+from calledit.providers.selection import ModelConfig, select_model
 
 
 def test_offline_is_the_default_outside_lambda() -> None:
@@ -75,7 +75,7 @@ def test_importing_the_selector_does_not_import_providers() -> None:
     import subprocess
 
     code = (
-        "import sys, calledit.models.selection, calledit.runner, calledit.ws.worker;"
+        "import sys, calledit.providers.selection, calledit.analysis, calledit.ws.worker;"
         "heavy=('strands.models.bedrock','openai','litellm','ollama','anthropic');"
         "bad=[m for m in sys.modules if m.startswith(heavy)];"
         "print(bad); raise SystemExit(1 if bad else 0)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from calledit.schema import VerifiableCategory
+from calledit.prediction import VerifiableCategory
 
 
 @dataclass(frozen=True)

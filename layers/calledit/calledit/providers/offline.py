@@ -21,7 +21,7 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
-from calledit.models.heuristics import classify
+from calledit.providers.heuristics import classify
 from calledit.prompting import CallRequest, parse_request
 from calledit.timeparse import find_date_phrase
 

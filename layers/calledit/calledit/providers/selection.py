@@ -106,7 +106,7 @@ def select_model(config: ModelConfig | None = None) -> ModelChoice:
     """Build the configured model; raise ``ModelUnavailable`` with a one-line fix when it cannot be."""
     config = config or ModelConfig.from_env()
     if config.provider == "offline":
-        from calledit.models.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+        from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
 
         return ModelChoice(OfflineHeuristicModel(delay_s=config.offline_delay_ms / 1000), OFFLINE_MODEL_NAME)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from calledit.protocol import RequestId
-from calledit.schema import Prediction, PredictionStatus, UtcDatetime, VerificationMethod
+from calledit.prediction import Prediction, PredictionStatus, UtcDatetime, VerificationMethod
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 1_000

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calledit.models.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
-from calledit.models.selection import ModelChoice
+from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+from calledit.providers.selection import ModelChoice
 from calledit.protocol import CompleteEvent, ErrorEvent, StatusEvent, TextEvent, ToolEvent
-from calledit.runner import run_call, stream_call
-from calledit.schema import Prediction, VerifiableCategory
+from calledit.analysis import analyse, stream_analysis
+from calledit.prediction import Prediction, VerifiableCategory
 
 
 def offline(delay_s: float = 0.0) -> ModelChoice:
@@ -21,7 +21,7 @@ def offline(delay_s: float = 0.0) -> ModelChoice:
 
 async def test_full_call_streams_text_tools_and_a_valid_prediction() -> None:
     statement = "The S&P 500 will close above 7000 by March 2027"
-    events = await run_call(statement, "Europe/Paris", choice=offline())
+    events = await analyse(statement, "Europe/Paris", choice=offline())
     assert isinstance(events[0], StatusEvent) and events[0].status == "running"
     assert OFFLINE_MODEL_NAME in events[0].message
     tools = [e for e in events if isinstance(e, ToolEvent)]
@@ -57,7 +57,7 @@ async def test_full_call_streams_text_tools_and_a_valid_prediction() -> None:
     ],
 )
 async def test_categories_and_fallback_date(statement: str, category: VerifiableCategory) -> None:
-    final = (await run_call(statement, "America/New_York", choice=offline()))[-1]
+    final = (await analyse(statement, "America/New_York", choice=offline()))[-1]
     assert isinstance(final, CompleteEvent), final
     prediction = final.prediction
     assert prediction.verifiable_category is category
@@ -65,7 +65,7 @@ async def test_categories_and_fallback_date(statement: str, category: Verifiable
 
 
 async def test_no_date_phrase_assumes_one_year_and_says_so() -> None:
-    final = (await run_call("Something vague will happen", "UTC", choice=offline()))[-1]
+    final = (await analyse("Something vague will happen", "UTC", choice=offline()))[-1]
     assert isinstance(final, CompleteEvent)
     assert "one year was assumed" in final.prediction.date_reasoning
 
@@ -79,14 +79,14 @@ async def test_no_date_phrase_assumes_one_year_and_says_so() -> None:
     ],
 )
 async def test_bad_input_ends_with_an_error_event(prompt: str, tz: str, code: str) -> None:
-    events = await run_call(prompt, tz, choice=offline())
+    events = await analyse(prompt, tz, choice=offline())
     assert len(events) == 1 and isinstance(events[0], ErrorEvent) and events[0].code == code
 
 
 async def test_cancel_signal_stops_the_run() -> None:
     cancel = threading.Event()
     events = []
-    async for event in stream_call(
+    async for event in stream_analysis(
         "Bitcoin above 100k by 2030", "UTC", choice=offline(0.002), cancel_signal=cancel
     ):
         events.append(event)
@@ -98,7 +98,7 @@ async def test_cancel_signal_stops_the_run() -> None:
 
 async def test_consumer_leaving_early_stops_the_agent() -> None:
     cancel = threading.Event()
-    stream = stream_call("Bitcoin above 100k by 2030", "UTC", choice=offline(0.002), cancel_signal=cancel)
+    stream = stream_analysis("Bitcoin above 100k by 2030", "UTC", choice=offline(0.002), cancel_signal=cancel)
     async for event in stream:
         if isinstance(event, TextEvent):
             break
@@ -113,7 +113,7 @@ async def test_model_failure_becomes_a_model_error_event() -> None:
             raise RuntimeError("provider exploded with secret details")
             yield {}
 
-    events = await run_call("Rain tomorrow", "UTC", choice=ModelChoice(Broken(), "broken"))
+    events = await analyse("Rain tomorrow", "UTC", choice=ModelChoice(Broken(), "broken"))
     final = events[-1]
     assert isinstance(final, ErrorEvent) and final.code == "model_error"
     assert "secret details" not in final.message
