@@ -39,9 +39,9 @@ from scripted import (  # noqa: E402
     prose_only,
 )
 
+from calledit.analysis import RunReport, analyse  # noqa: E402
 from calledit.budget import RunBudget  # noqa: E402
 from calledit.protocol import CompleteEvent, ErrorEvent  # noqa: E402
-from calledit.analysis import RunReport, analyse  # noqa: E402
 
 STATEMENT = "The S&P 500 will close above 7000 by March 2027"
 
@@ -116,9 +116,9 @@ async def overhead(repeat: int) -> dict[str, Any]:
     from scripted_model import ScriptedModel
     from strands import Agent
 
-    from calledit.providers.selection import ModelChoice
-    from calledit.prompting import SYSTEM_PROMPT, format_request
     from calledit.prediction import Prediction
+    from calledit.prompting import SYSTEM_PROMPT, format_request
+    from calledit.providers.selection import ModelChoice
     from calledit.tools import TIME_TOOLS
 
     async def bare() -> float:

@@ -28,33 +28,27 @@ def rest_event(
     origin: str = ORIGIN,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as the Cognito authorizer passes it on."""
+    """A complete API Gateway REST proxy event as the Cognito authorizer passes it on."""
+    from calledit.local.events import cognito_claims
+    from calledit.local.events import rest_event as build
+
     resource, params = path, None
     parts = path.strip("/").split("/")
     if len(parts) == 2 and parts[0] == "predictions" and parts[1] != "due":
         resource, params = "/predictions/{id}", {"id": parts[1]}
-    claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"} if user else None
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Origin": origin, "Content-Type": "application/json"},
-        "multiValueHeaders": {},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": params,
-        "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": "req-ctx-1",
-            "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"claims": claims} if claims else None,
-        },
-    }
+    claims = (
+        cognito_claims({"sub": user, "email": f"{user}@example.com", "token_use": "id"}) if user else None
+    )
+    return build(
+        method=method,
+        resource=resource,
+        path=path,
+        path_parameters=params,
+        query=query,
+        headers={"Origin": origin, "Content-Type": "application/json"},
+        body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+        claims=claims,
+    )
 
 
 def prediction(

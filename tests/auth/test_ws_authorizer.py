@@ -23,13 +23,17 @@ class Context:
 
 
 def request_event(token: str | None) -> dict[str, Any]:
-    return {
-        "type": "REQUEST",
-        "methodArn": METHOD_ARN,
-        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com"},
-        "queryStringParameters": {"token": token} if token is not None else None,
-        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": "Zs1+ab/cd="},
-    }
+    """A complete REQUEST authorizer event for $connect (the one event builder)."""
+    from calledit.local.events import ws_authorizer_event
+
+    event = ws_authorizer_event(
+        connection_id="Zs1+ab/cd=",
+        api_id="abc123",
+        account_id="123456789012",
+        query={"token": token} if token is not None else None,
+    )
+    assert event["methodArn"] == METHOD_ARN
+    return event
 
 
 @pytest.fixture

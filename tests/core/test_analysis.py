@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
-from calledit.providers.selection import ModelChoice
-from calledit.protocol import CompleteEvent, ErrorEvent, StatusEvent, TextEvent, ToolEvent
 from calledit.analysis import analyse, stream_analysis
 from calledit.prediction import Prediction, VerifiableCategory
+from calledit.protocol import CompleteEvent, ErrorEvent, StatusEvent, TextEvent, ToolEvent
+from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
+from calledit.providers.selection import ModelChoice
 
 
 def offline(delay_s: float = 0.0) -> ModelChoice:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from strands.types.exceptions import ModelThrottledException
 
-from calledit.budget import RunBudget
-from calledit.providers.selection import ModelChoice
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
 from calledit.analysis import RunReport, analyse
+from calledit.budget import RunBudget
+from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
+from calledit.providers.selection import ModelChoice
 
 from .scripted_model import ScriptedModel, Step, tool_results
 

@@ -184,3 +184,25 @@ def _prediction() -> dict[str, Any]:
         "verifiable_category": "api_tool_verifiable",
         "category_reasoning": "Weather observations are needed.",
     }
+
+
+async def test_concurrent_rest_requests_from_different_users_never_cross(client: Client) -> None:
+    """Found by bench/load_rest.py: Powertools keeps the current event process-wide; the local runtime
+    runs each REST function one request at a time, like one Lambda environment."""
+    tokens = [await client.sign_in() for _ in range(4)]
+    users = [jwt_sub(token) for token in tokens]
+
+    async def save(i: int) -> tuple[str, str]:
+        body = {"request_id": f"cross-{i}", "prediction": _prediction()}
+        status, saved = await client.rest("POST", "/predictions", tokens[i % 4], body)
+        assert status == 201
+        return users[i % 4], saved["user_id"]
+
+    results = await asyncio.gather(*(save(i) for i in range(40)))
+    assert all(expected == got for expected, got in results)
+
+
+def jwt_sub(token: str) -> str:
+    import jwt
+
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])

@@ -25,9 +25,9 @@ from scripted import (
     unknown_model,
 )
 
+from calledit.analysis import RunReport, analyse
 from calledit.budget import RunBudget
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
-from calledit.analysis import RunReport, analyse
 
 PROVIDERS = ["openai", "anthropic", "bedrock"]
 STATEMENT = "The S&P 500 will close above 7000 by March 2027"

@@ -125,8 +125,8 @@ from strands.types.exceptions import (
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
-from calledit.prompting import format_request
 from calledit.prediction import Prediction
+from calledit.prompting import format_request
 
 STATEMENT = "It will snow in Paris by March 2027"
 TIMEZONE = "Europe/Paris"

@@ -71,27 +71,22 @@ def ws_event() -> EventFactory:
         binary: bool = False,
         connected_at: int = 1_700_000_000_000,
     ) -> dict[str, Any]:
+        from calledit.local.events import ws_message_event
+
         authorizer = (
             {"principalId": user, "sub": user, "email": f"{user}@example.com", "integrationLatency": 12}
             if user
-            else {}
+            else None
         )
-        return {
-            "requestContext": {
-                "routeKey": route,
-                "eventType": "MESSAGE",
-                "messageId": "msg-1",
-                "connectionId": connection_id,
-                "connectedAt": connected_at,
-                "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-                "stage": "prod",
-                "apiId": "abc123",
-                "requestId": "req-ctx-1",
-                "authorizer": authorizer,
-                "identity": {"sourceIp": "127.0.0.1"},
-            },
-            "body": raw if raw is not None else json.dumps(body),
-            "isBase64Encoded": binary,
-        }
+        return ws_message_event(
+            connection_id=connection_id,
+            route_key=route,
+            body=raw if raw is not None else json.dumps(body),
+            is_base64=binary,
+            authorizer=authorizer,
+            domain="abc123.execute-api.us-east-1.amazonaws.com",
+            api_id="abc123",
+            connected_at=connected_at,
+        )
 
     return make

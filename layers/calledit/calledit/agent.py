@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from calledit.budget import RunBudget
-from calledit.prompting import SYSTEM_PROMPT
 from calledit.prediction import Prediction
+from calledit.prompting import SYSTEM_PROMPT
 
 if TYPE_CHECKING:
     from strands import Agent

@@ -26,12 +26,12 @@ from calledit.agent import STRUCTURED_OUTPUT_TOOL, create_agent
 from calledit.budget import RunBudget
 from calledit.errors import CallError, ErrorCode
 from calledit.grounding import ResolvedEvidence, ground
-from calledit.providers.failures import RunFailure, classify
-from calledit.providers.selection import ModelChoice, select_model
 from calledit.parsing import parse_prediction
+from calledit.prediction import Prediction
 from calledit.prompting import format_request
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent, Usage
-from calledit.prediction import Prediction
+from calledit.providers.failures import RunFailure, classify
+from calledit.providers.selection import ModelChoice, select_model
 from calledit.validation import check_prompt, check_timezone
 
 if TYPE_CHECKING:

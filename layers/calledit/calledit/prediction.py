@@ -1,10 +1,10 @@
-"""The prediction contract: what the agent returns, what the REST API stores."""
+"""The prediction domain: what the agent returns (``Prediction``) and what is saved (``SavedPrediction``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -95,3 +95,36 @@ class Prediction(BaseModel):
     def to_json(self) -> str:
         """Compact JSON as sent in ``complete.content``."""
         return self.model_dump_json()
+
+
+Outcome = Literal["true", "false", "inconclusive"]
+
+
+class SavedPrediction(BaseModel):
+    """A stored prediction as the API returns it."""
+
+    prediction_id: str
+    request_id: str
+    user_id: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    timezone: str
+    model: str
+    status: PredictionStatus
+    outcome_note: str = ""
+    prediction_statement: str
+    verification_date: UtcDatetime
+    date_reasoning: str
+    verification_method: VerificationMethod
+    verifiable_category: str
+    category_reasoning: str
+    initial_status: Literal["pending"] = "pending"
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> SavedPrediction:
+        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
+
+
+def utc_now() -> datetime:
+    """Now in UTC, second precision (what created_at/updated_at store)."""
+    return datetime.now(UTC).replace(microsecond=0)

@@ -11,7 +11,11 @@ from calledit.errors import BadInput, ErrorCode
 MAX_PROMPT_CHARS = 2_000
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway WebSocket frame limit
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket message limit
-MAX_SEQ = 2**31 - 1  # frame numbers fit a 32-bit int in every client (and DynamoDB's Number)
+MAX_SEQ = 2**31 - 1
+MAX_BODY_BYTES = 16 * 1024  # REST request bodies
+MAX_NOTE_CHARS = (
+    1_000  # an outcome note  # frame numbers fit a 32-bit int in every client (and DynamoDB's Number)
+)
 
 
 @lru_cache(maxsize=1024)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from calledit.prediction import Outcome, Prediction, SavedPrediction, VerificationMethod
 from calledit.protocol import RequestId
-from calledit.prediction import Prediction, PredictionStatus, UtcDatetime, VerificationMethod
+from calledit.validation import MAX_NOTE_CHARS
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_NOTE_CHARS = 1_000
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
-Outcome = Literal["true", "false", "inconclusive"]
 
 
 class StrictVerificationMethod(VerificationMethod):
@@ -49,31 +46,6 @@ class RecordOutcome(BaseModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE_CHARS)] = ""
 
 
-class SavedPrediction(BaseModel):
-    """A stored prediction as the API returns it."""
-
-    prediction_id: str
-    request_id: str
-    user_id: str
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    timezone: str
-    model: str
-    status: PredictionStatus
-    outcome_note: str = ""
-    prediction_statement: str
-    verification_date: UtcDatetime
-    date_reasoning: str
-    verification_method: VerificationMethod
-    verifiable_category: str
-    category_reasoning: str
-    initial_status: Literal["pending"] = "pending"
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> SavedPrediction:
-        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
-
-
 class PredictionPage(BaseModel):
     """One page of the caller's predictions, newest first."""
 
@@ -86,8 +58,3 @@ class ErrorBody(BaseModel):
 
     code: str
     message: str
-
-
-def utc_now() -> datetime:
-    """Now in UTC, second precision (what created_at/updated_at store)."""
-    return datetime.now(UTC).replace(microsecond=0)

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from calledit import clock
-from calledit.budget import RunBudget
-from calledit.providers.selection import ModelChoice, select_model
-from calledit.protocol import CompleteEvent, ErrorEvent
 from calledit.analysis import RunReport, stream_analysis
+from calledit.budget import RunBudget
 from calledit.prediction import format_utc
+from calledit.protocol import CompleteEvent, ErrorEvent
+from calledit.providers.selection import ModelChoice, select_model
 
 DATASET = Path(__file__).resolve().parent / "dataset.jsonl"
 

@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.abc import AbstractAccessLogger
 
+from calledit.local import events
 from calledit.local.lambdas import LambdaRuntime
 from calledit.local.template import ACCOUNT, REGION, LocalTemplate
 from calledit.validation import MAX_MESSAGE_BYTES
@@ -106,32 +107,16 @@ class Gateway:
 
     # ------------------------------------------------------------------ WebSocket API
 
-    def _context(
-        self,
-        cid: str,
-        route: str,
-        event_type: str,
-        request: web.Request,
-        connected_at: datetime,
-        **extra: Any,
-    ) -> dict[str, Any]:
-        now = datetime.now(UTC)
+    def _ws(self, request: web.Request, opened: datetime) -> dict[str, Any]:
+        """What every WebSocket event of this connection shares (API Gateway's fields)."""
         return {
-            "routeKey": route,
-            "eventType": event_type,
-            "connectionId": cid,
-            "domainName": self.host,
+            "domain": self.host,
             "stage": self.template.ws_stage,
-            "apiId": API_ID,
-            "requestId": str(uuid.uuid4()),
-            "extendedRequestId": str(uuid.uuid4()),
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "connectedAt": int(connected_at.timestamp() * 1000),  # when the socket opened, on every event
-            "identity": {
-                "sourceIp": request.remote or "127.0.0.1",
-                "userAgent": request.headers.get("User-Agent", ""),
-            },
-            **extra,
+            "api_id": API_ID,
+            "region": REGION,
+            "source_ip": request.remote or "127.0.0.1",
+            "user_agent": request.headers.get("User-Agent") or None,
+            "connected_at": int(opened.timestamp() * 1000),
         }
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -142,14 +127,14 @@ class Gateway:
         authorizer: dict[str, Any] = {}
         event: dict[str, Any]
         if self.template.ws_authorizer:
-            stage = self.template.ws_stage
-            event = {
-                "type": "REQUEST",
-                "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/$connect",
-                "headers": headers,
-                "queryStringParameters": query,
-                "requestContext": self._context(cid, "$connect", "CONNECT", request, opened),
-            }
+            event = events.ws_authorizer_event(
+                connection_id=cid,
+                account_id=ACCOUNT,
+                query=query,
+                headers=headers,
+                **self._ws(request, opened),
+            )
+            started = time.monotonic()
             try:
                 policy = await self._call(self.template.ws_authorizer, event)
             except Exception as exc:
@@ -160,17 +145,16 @@ class Gateway:
             statement = (policy.get("policyDocument") or {}).get("Statement") or [{}]
             if statement[0].get("Effect") != "Allow":
                 return web.json_response({"message": "Forbidden"}, status=403)
-            authorizer = {"principalId": policy.get("principalId"), **(policy.get("context") or {})}
+            authorizer = events.ws_authorizer_context(policy, int((time.monotonic() - started) * 1000))
         connect_fn = self.template.ws_routes.get("$connect")
         if connect_fn:
-            event = {
-                "headers": headers,
-                "queryStringParameters": query,
-                "isBase64Encoded": False,
-                "requestContext": self._context(
-                    cid, "$connect", "CONNECT", request, opened, authorizer=authorizer
-                ),
-            }
+            event = events.ws_connect_event(
+                connection_id=cid,
+                query=query,
+                headers=headers,
+                authorizer=authorizer or None,
+                **self._ws(request, opened),
+            )
             result = await self._call(connect_fn, event)
             status = int((result or {}).get("statusCode", 200))
             if status != 200:
@@ -201,20 +185,13 @@ class Gateway:
             close_code = ws.close_code or close_code
             disconnect_fn = self.template.ws_routes.get("$disconnect")
             if disconnect_fn:
-                event = {
-                    "headers": headers,
-                    "isBase64Encoded": False,
-                    "requestContext": self._context(
-                        cid,
-                        "$disconnect",
-                        "DISCONNECT",
-                        request,
-                        opened,
-                        authorizer=authorizer,
-                        disconnectStatusCode=close_code,
-                        disconnectReason=reason,
-                    ),
-                }
+                event = events.ws_disconnect_event(
+                    connection_id=cid,
+                    status_code=close_code,
+                    reason=reason or "",
+                    authorizer=authorizer or None,
+                    **self._ws(request, opened),
+                )
                 try:
                     await self._call(disconnect_fn, event)
                 except Exception:
@@ -239,19 +216,14 @@ class Gateway:
         function = self.template.ws_routes.get(route) or self.template.ws_routes.get("$default")
         if function is None:
             return
-        event = {
-            "body": body,
-            "isBase64Encoded": binary,
-            "requestContext": self._context(
-                conn.id,
-                route,
-                "MESSAGE",
-                request,
-                conn.connected_at,
-                authorizer=conn.authorizer,
-                messageId=str(uuid.uuid4()),
-            ),
-        }
+        event = events.ws_message_event(
+            connection_id=conn.id,
+            route_key=route,
+            body=body,
+            is_base64=binary,
+            authorizer=conn.authorizer or None,
+            **self._ws(request, conn.connected_at),
+        )
         try:
             await self._call(function, event)
         except Exception:
@@ -324,7 +296,7 @@ class Gateway:
             return web.json_response(
                 {"message": "Missing Authentication Token"}, status=403, headers=self._cors(request)
             )
-        claims: dict[str, Any] | None = None
+        identity: Any = None
         if route.authorized:
             header = request.headers.get("Authorization", "")
             token = header.removeprefix("Bearer ").strip()
@@ -334,35 +306,24 @@ class Gateway:
                 identity = await asyncio.get_running_loop().run_in_executor(None, self.verify_token, token)
             except Exception:
                 return web.json_response({"message": "Unauthorized"}, status=401, headers=self._cors(request))
-            claims = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in identity.claims.items()}
         body = await request.read()
-        text = body.decode("utf-8", "replace") if body else None
-        headers = dict(request.headers)
-        query = dict(request.query) or None
-        event = {
-            "resource": route.path,
-            "path": path,
-            "httpMethod": request.method,
-            "headers": headers,
-            "multiValueHeaders": {k: request.headers.getall(k) for k in request.headers},
-            "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: request.query.getall(k) for k in request.query} or None,
-            "pathParameters": params or None,
-            "stageVariables": None,
-            "body": text,
-            "isBase64Encoded": False,
-            "requestContext": {
-                "resourcePath": route.path,
-                "httpMethod": request.method,
-                "path": f"/prod{path}",
-                "stage": "prod",
-                "requestId": str(uuid.uuid4()),
-                "requestTimeEpoch": int(time.time() * 1000),
-                "apiId": API_ID,
-                "identity": {"sourceIp": request.remote or "127.0.0.1"},
-                "authorizer": {"claims": claims} if claims is not None else None,
-            },
-        }
+        event = events.rest_event(
+            method=request.method,
+            resource=route.path,
+            path=path,
+            path_parameters=params or None,
+            query=dict(request.query) or None,
+            multi_query={k: request.query.getall(k) for k in request.query} or None,
+            headers=dict(request.headers),
+            multi_headers={k: request.headers.getall(k) for k in request.headers},
+            body=body.decode("utf-8", "replace") if body else None,
+            claims=events.cognito_claims(identity.claims) if identity is not None else None,
+            api_id=API_ID,
+            region=REGION,
+            domain=self.host,
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=request.headers.get("User-Agent") or None,
+        )
         try:
             result = await self._call(route.function, event)
         except Exception:

@@ -1,9 +1,11 @@
 """Run the template's handlers in this process, as Lambda would.
 
 Synchronous invokes (API routes, the authorizer) and asynchronous ``Event`` invokes (the stream
-worker) run on separate thread pools, so long jobs can never starve route handling. Event invokes
-are bounded like a function's reserved concurrency: beyond ``max_async`` they wait in a queue, and
-an event that waited longer than ``max_event_age_s`` is dropped, as Lambda's
+worker) run on separate thread pools, so long jobs can never starve route handling. Functions behind
+the REST API handle one request at a time, as one Lambda execution environment does: Powertools'
+resolver keeps the current event in class attributes, so threads sharing it would mix requests up.
+Event invokes are bounded like a function's reserved concurrency: beyond ``max_async`` they wait
+in a queue, and an event that waited longer than ``max_event_age_s`` is dropped, as Lambda's
 ``MaximumEventAgeInSeconds`` does (the job's stale-queue detection then ends it with a frame).
 """
 
@@ -102,6 +104,7 @@ class LambdaRuntime:
         self.max_event_age_s = max_event_age_s
         self.pending: set[Future[Any]] = set()
         self.dropped = 0
+        self._one_at_a_time = {route.function: threading.Lock() for route in template.rest_routes}
 
     def function(self, name: str) -> Function:
         key = name.rsplit(":function:", 1)[-1].split(":")[0]
@@ -114,7 +117,11 @@ class LambdaRuntime:
         function = self.function(name)
         module_name, attr = function.handler.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), attr)
-        return handler(event, LambdaContext(function))
+        lock = self._one_at_a_time.get(function.name)
+        if lock is None:
+            return handler(event, LambdaContext(function))
+        with lock:
+            return handler(event, LambdaContext(function))
 
     def invoke_async(self, name: str, event: Any) -> Future[Any]:
         """Event invoke: queued on the pool; failures are logged, never raised to the caller."""

@@ -21,8 +21,8 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
-from calledit.providers.heuristics import classify
 from calledit.prompting import CallRequest, parse_request
+from calledit.providers.heuristics import classify
 from calledit.timeparse import find_date_phrase
 
 OFFLINE_MODEL_NAME = "offline-heuristic"

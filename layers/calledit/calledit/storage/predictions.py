@@ -12,9 +12,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from calledit.api.schemas import CreatePrediction, Outcome, SavedPrediction, utc_now
 from calledit.aws import table
-from calledit.prediction import format_utc
+from calledit.prediction import Outcome, Prediction, SavedPrediction, format_utc, utc_now
 from calledit.settings import get_settings
 
 
@@ -23,13 +22,15 @@ def user_pk(user_id: str) -> str:
 
 
 class PredictionStore:
-    """All access to the predictions table for one process."""
+    """All access to the predictions table (one partition per user)."""
 
     def __init__(self, table_name: str | None = None) -> None:
         self.table_name = table_name or get_settings().predictions_table
         self._table = table(self.table_name)
 
-    def create(self, user_id: str, body: CreatePrediction) -> tuple[SavedPrediction, bool]:
+    def create(
+        self, user_id: str, request_id: str, prediction: Prediction, *, timezone: str, model: str
+    ) -> tuple[SavedPrediction, bool]:
         """Save once per (user, request_id); returns (item, created). A repeat returns the first item."""
         from botocore.exceptions import ClientError
 
@@ -41,20 +42,20 @@ class PredictionStore:
             "PK": pk,
             "SK": sk,
             "prediction_id": prediction_id,
-            "request_id": body.request_id,
+            "request_id": request_id,
             "user_id": user_id,
             "created_at": format_utc(now),
             "updated_at": format_utc(now),
-            "timezone": body.timezone,
-            "model": body.model,
+            "timezone": timezone,
+            "model": model,
             "status": "pending",
             "outcome_note": "",
             "due_pk": pk,
-            **body.prediction.model_dump(mode="json"),
+            **prediction.model_dump(mode="json"),
         }
         marker = {
             "PK": pk,
-            "SK": f"REQ#{body.request_id}",
+            "SK": f"REQ#{request_id}",
             "prediction_sk": sk,
             "created_at": item["created_at"],
         }
@@ -75,7 +76,7 @@ class PredictionStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            existing = self._by_request(pk, body.request_id)
+            existing = self._by_request(pk, request_id)
             if existing is None:  # the marker exists but its item was deleted since
                 raise
             return existing, False
@@ -120,7 +121,12 @@ class PredictionStore:
             if not last:
                 return items, None
 
-    def get(self, user_id: str, prediction_id: str) -> dict[str, Any] | None:
+    def get(self, user_id: str, prediction_id: str) -> SavedPrediction | None:
+        """One of the user's predictions (None for a missing id or another user's)."""
+        item = self._item(user_id, prediction_id)
+        return SavedPrediction.from_item(item) if item else None
+
+    def _item(self, user_id: str, prediction_id: str) -> dict[str, Any] | None:
         """The raw item by id, only inside the caller's partition."""
         from boto3.dynamodb.conditions import Key
 
@@ -138,7 +144,7 @@ class PredictionStore:
         """Set the outcome; leaves the Due index (due_pk removed). None if the id is not the caller's."""
         from botocore.exceptions import ClientError
 
-        item = self.get(user_id, prediction_id)
+        item = self._item(user_id, prediction_id)
         if item is None:
             return None
         try:
@@ -158,7 +164,7 @@ class PredictionStore:
 
     def delete(self, user_id: str, prediction_id: str) -> bool:
         """Delete the caller's prediction and its idempotency marker; False if not found."""
-        item = self.get(user_id, prediction_id)
+        item = self._item(user_id, prediction_id)
         if item is None:
             return False
         self._table.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})

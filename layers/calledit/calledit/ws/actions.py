@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser import parse
 from pydantic import ValidationError
 
-from calledit.errors import ErrorCode
+from calledit.errors import ErrorCode, describe_validation, is_too_large
 from calledit.lifecycle import ACTIVE, MAX_ACTIVE_PER_USER, MAX_RESTARTS, TERMINAL, JobStatus, is_stale
 from calledit.protocol import (
     ACK_SEQ,
@@ -37,6 +38,7 @@ from calledit.protocol import (
 from calledit.settings import get_settings
 from calledit.storage.jobs import Job, JobExists, JobStore
 from calledit.validation import MAX_FRAME_BYTES
+from calledit.ws.events import MessageEvent
 from calledit.ws.transport import ConnectionGone, ManagementApiTransport, Transport, TransportError
 
 logger = logging.getLogger(__name__)
@@ -55,17 +57,14 @@ class Caller:
     connected_at: int = 0  # epoch ms when the connection opened: the newer connection wins a resume
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> Caller:
-        ctx = event.get("requestContext") or {}
-        authorizer = ctx.get("authorizer") or {}
-        user_id = str(authorizer.get("sub") or authorizer.get("principalId") or "")
-        endpoint = get_settings().management_endpoint or f"https://{ctx.get('domainName')}/{ctx.get('stage')}"
-        connected = ctx.get("connectedAt")
+    def from_event(cls, event: MessageEvent) -> Caller:
+        ctx = event.request_context
+        endpoint = get_settings().management_endpoint or f"https://{ctx.domain_name}/{ctx.stage}"
         return cls(
-            user_id=user_id,
-            connection_id=str(ctx.get("connectionId", "")),
+            user_id=ctx.authorizer.user_id,
+            connection_id=ctx.connection_id,
             endpoint=endpoint,
-            connected_at=connected if isinstance(connected, int) else 0,
+            connected_at=int(ctx.connected_at.timestamp() * 1000),
         )
 
 
@@ -105,7 +104,12 @@ class ActionHandler:
         self.invoker = invoker
         self.transport_factory = transport_factory
 
-    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, raw: dict[str, Any] | MessageEvent) -> dict[str, Any]:
+        try:
+            event = raw if isinstance(raw, MessageEvent) else parse(event=raw, model=MessageEvent)
+        except ValidationError:
+            logger.exception("not an API Gateway WebSocket message event")
+            return {"statusCode": 400}
         caller = Caller.from_event(event)
         if not caller.user_id:  # defence in depth: $connect never lets an anonymous client in
             logger.error("message without authorizer context")
@@ -129,10 +133,10 @@ class ActionHandler:
 
     # ------------------------------------------------------------------ parsing
 
-    def _parse(self, event: dict[str, Any]) -> ClientMessage:
+    def _parse(self, event: MessageEvent) -> ClientMessage:
         """The validated action; raises ``_Rejected`` with a code and plain words otherwise."""
-        body = event.get("body")
-        if event.get("isBase64Encoded"):
+        body = event.body
+        if event.is_base64_encoded:
             raise _Rejected(ErrorCode.BAD_REQUEST, "Binary messages are not supported; send JSON text.")
         if not isinstance(body, str) or not body.strip():
             raise _Rejected(ErrorCode.BAD_REQUEST, "Empty message; send a JSON object with an action.")
@@ -368,16 +372,9 @@ class ActionHandler:
 
 
 def _describe(exc: ValidationError) -> tuple[ErrorCode, str]:
-    """The first validation problem in plain words, with too_large for an over-long prompt."""
-    err = exc.errors()[0]
-    field = str(err["loc"][-1]) if err["loc"] else "message"
-    if err["type"] == "missing":
-        return ErrorCode.BAD_REQUEST, f"Missing field {field!r}."
-    if field == "prompt" and err["type"] == "string_too_long":
-        return ErrorCode.TOO_LARGE, "The prediction is too long (limit 2,000 characters)."
-    if field == "prompt" and err["type"] == "string_too_short":
-        return ErrorCode.BAD_REQUEST, "The prediction is empty: type what you expect to happen."
-    if field == "request_id":
-        return ErrorCode.BAD_REQUEST, "request_id must be 1-64 letters, digits, '-', '_', '.' or ':'."
-    message = str(err["msg"]).removeprefix("Value error, ")
-    return ErrorCode.BAD_REQUEST, f"Invalid {field}: {message}"
+    """The validation problems in plain words; an over-long prompt is ``too_large``."""
+    # The first location is the discriminator (the action's name): not a field the client named.
+    errors = [{**err, "loc": err["loc"][1:]} for err in exc.errors()]
+    return (ErrorCode.TOO_LARGE if is_too_large(errors) else ErrorCode.BAD_REQUEST), describe_validation(
+        errors
+    )

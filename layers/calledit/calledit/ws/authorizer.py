@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import ValidationError
+
 from calledit.auth.tokens import InvalidToken, verifier_from_settings
+from calledit.ws.events import AuthorizerEvent
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +21,14 @@ class Unauthorized(Exception):
         super().__init__("Unauthorized")
 
 
-def authorize(event: dict[str, Any]) -> dict[str, Any]:
+def authorize(raw: dict[str, Any]) -> dict[str, Any]:
     """Return an Allow policy with ``{sub, email}`` context, or raise ``Unauthorized``."""
-    params = event.get("queryStringParameters") or {}
-    token = params.get("token") if isinstance(params, dict) else None
+    try:
+        event = parse(event=raw, model=AuthorizerEvent)
+    except ValidationError:
+        logger.info("not a $connect REQUEST authorizer event")
+        raise Unauthorized() from None
+    token = event.token
     if not token or len(token) > 8192:
         raise Unauthorized()
     try:
@@ -32,9 +40,7 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         "principalId": identity.sub,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}
-            ],
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event.method_arn}],
         },
         "context": {"sub": identity.sub, "email": identity.email or ""},
     }

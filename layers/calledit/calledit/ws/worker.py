@@ -23,11 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from calledit.analysis import RunReport, stream_analysis
 from calledit.budget import RunBudget
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
-from calledit.providers.selection import ModelChoice
 from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
-from calledit.analysis import RunReport, stream_analysis
+from calledit.providers.selection import ModelChoice
 from calledit.storage.jobs import Job, JobStore
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport

@@ -1,0 +1,1 @@
+"""REST routes, one Powertools ``Router`` per concern, included by ``api.app``."""

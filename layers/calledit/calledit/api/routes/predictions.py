@@ -1,0 +1,95 @@
+"""Saved predictions: Log Call, list, due, detail, outcome, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from calledit.api.cursor import decode_cursor, encode_cursor
+from calledit.api.identity import caller_id
+from calledit.api.schemas import DEFAULT_PAGE, MAX_PAGE, CreatePrediction, PredictionPage, RecordOutcome
+from calledit.prediction import PredictionStatus, SavedPrediction, utc_now
+from calledit.storage.predictions import PredictionStore, user_pk
+
+router = Router()
+
+ID_PATTERN = r"^[0-9a-f-]{36}$"
+NO_SUCH_PREDICTION = "No such prediction."
+# Parameter types (module level: the resolver resolves annotations against module globals).
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-100)")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+Status = Annotated[PredictionStatus | None, Query(description="Only predictions with this status")]
+PredictionId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+def store() -> PredictionStore:
+    return PredictionStore()
+
+
+def save(body: CreatePrediction) -> Response[str]:
+    """Shared by POST /predictions and its legacy alias."""
+    saved, created = store().create(
+        caller_id(router), body.request_id, body.prediction, timezone=body.timezone, model=body.model
+    )
+    return Response(201 if created else 200, "application/json", saved.model_dump_json())
+
+
+def page(status: PredictionStatus | None, limit: int, cursor: str | None) -> PredictionPage:
+    """Shared by GET /predictions and its legacy alias."""
+    user = caller_id(router)
+    start = decode_cursor(cursor, user_pk(user))
+    items, last = store().page(user, limit=limit, start=start, status=status.value if status else None)
+    return PredictionPage(items=items, next_cursor=encode_cursor(last))
+
+
+@router.post(
+    "/predictions",
+    responses={200: {"description": "Already saved (same request_id)"}, 201: {"description": "Saved"}},
+)
+def create_prediction(body: Annotated[CreatePrediction, Body()]) -> Response[str]:
+    """Log Call: save a prediction from the stream; the same request_id twice saves once."""
+    return save(body)
+
+
+@router.get("/predictions")
+def list_predictions(
+    status: Status = None, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> PredictionPage:
+    """The caller's predictions, newest first, one page at a time."""
+    return page(status, limit, cursor)
+
+
+@router.get("/predictions/due")
+def due_predictions(limit: Limit = MAX_PAGE) -> PredictionPage:
+    """Pending predictions whose verification date has passed: time to record the outcome."""
+    return PredictionPage(items=store().due(caller_id(router), utc_now(), limit))
+
+
+@router.get("/predictions/<prediction_id>")
+def get_prediction(prediction_id: PredictionId) -> SavedPrediction:
+    """One of the caller's predictions."""
+    found = store().get(caller_id(router), prediction_id)
+    if found is None:
+        raise NotFoundError(NO_SUCH_PREDICTION)
+    return found
+
+
+@router.patch("/predictions/<prediction_id>")
+def record_outcome(prediction_id: PredictionId, body: Annotated[RecordOutcome, Body()]) -> SavedPrediction:
+    """Record the outcome (true, false or inconclusive, with a note); it can be corrected later."""
+    saved = store().record_outcome(caller_id(router), prediction_id, body.status, body.note)
+    if saved is None:
+        raise NotFoundError(NO_SUCH_PREDICTION)
+    return saved
+
+
+@router.delete("/predictions/<prediction_id>")
+def delete_prediction(prediction_id: PredictionId) -> Response[str]:
+    """Delete one of the caller's predictions."""
+    if not store().delete(caller_id(router), prediction_id):
+        raise NotFoundError(NO_SUCH_PREDICTION)
+    return Response(204, "application/json", "")
