@@ -339,7 +339,7 @@ async def id_tokens(stack: Stack, count: int, *, concurrency: int = 8) -> list[s
     client_id = str(stack.config.get("cognitoClientId") or "local-client")
     keys = sorted(stack.data_dir.rglob("issuer-key.pem")) if stack.data_dir is not None else []
     if keys:
-        from calledit.auth.local_issuer import mint_id_token
+        from calledit.local.issuer import mint_id_token
 
         key_dir = keys[0].parent
         return [

@@ -7,15 +7,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from calledit import snapstart
 from calledit.logs import handler_logger
-from calledit.ws.worker import process
+from calledit.metrics import metrics
+from calledit.ws.worker import handle_job
 
 logger = handler_logger()
 snapstart.register(snapstart.prime_worker, snapstart.after_restore)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run the job to completion; the outcome is stored on the job record."""
     logger.append_keys(request_id=event.get("request_id"))
-    status = asyncio.run(process(event, remaining_ms=context.get_remaining_time_in_millis()))
+    status = asyncio.run(handle_job(event, remaining_ms=context.get_remaining_time_in_millis()))
     return {"status": status or "skipped"}

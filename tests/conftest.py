@@ -42,6 +42,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "STREAM_WORKER_FUNCTION": "calledit-stream-worker",
         "ALLOWED_ORIGINS": "http://localhost:5173,http://127.0.0.1:3001",
         "CALLEDIT_MODEL": "offline",
+        "POWERTOOLS_METRICS_NAMESPACE": "CalledItTest",
     }
     env.update({var: f"test-{logical}" for logical, var in TABLE_ENV.items()})
     for key in (

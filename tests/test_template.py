@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from calledit.auth.local_issuer import MIN_PASSWORD_LENGTH
+from calledit.local.issuer import MIN_PASSWORD_LENGTH
 from calledit.local.template import load_yaml, read_template
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"

@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
+from calledit.local.lambdas import LambdaContext
+
 ORIGIN = "http://localhost:5173"
 
 
-class Context:
-    function_name = "predictions"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:predictions"
-    aws_request_id = "ctx-1"
+def Context() -> LambdaContext:
+    return LambdaContext.named("predictions")
 
 
 def rest_event(

@@ -16,7 +16,8 @@ def save(api: Any, request_id: str, user: str = "alice", **kw: Any) -> tuple[int
         "timezone": "Europe/Oslo",
         "model": "offline-heuristic",
     }
-    return api("POST", "/predictions", body=body, user=user)
+    status, answer, headers = api("POST", "/predictions", body=body, user=user)
+    return status, answer, headers
 
 
 def test_log_call_saves_with_server_fields(api: Any) -> None:

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from calledit.auth.local_issuer import KEY_FILE, TARGET_PREFIX, create_issuer_app, load_signing_key
 from calledit.auth.tokens import TokenVerifier
+from calledit.local.issuer import KEY_FILE, TARGET_PREFIX, create_issuer_app, load_signing_key
 
 CLIENT_ID = "local-client"
 ORIGIN = "http://localhost:5173"

@@ -14,8 +14,8 @@ from typing import Any
 import jwt
 import pytest
 
-from calledit.auth.local_issuer import KEY_FILE, USERS_FILE, load_signing_key, mint_id_token
 from calledit.auth.tokens import InvalidToken
+from calledit.local.issuer import KEY_FILE, USERS_FILE, load_signing_key, mint_id_token
 
 PASSWORD = "correct horse"
 

@@ -26,14 +26,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from calledit.auth import tokens
-from calledit.auth.local_issuer import (
+from calledit.auth.tokens import Identity, InvalidToken, TokenVerifier, verifier_from_settings
+from calledit.local.issuer import (
     SigningKey,
     access_token_claims,
     id_token_claims,
     load_signing_key,
     mint_id_token,
 )
-from calledit.auth.tokens import Identity, InvalidToken, TokenVerifier, verifier_from_settings
 from calledit.settings import get_settings
 
 

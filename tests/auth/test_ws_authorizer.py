@@ -8,18 +8,16 @@ from typing import Any
 
 import pytest
 
-from calledit.auth.local_issuer import mint_id_token
 from calledit.auth.tokens import verifier_from_settings
+from calledit.local.issuer import mint_id_token
+from calledit.local.lambdas import LambdaContext
 from calledit.settings import get_settings
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
 
 
-class Context:
-    function_name = "ws-authorizer"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer"
-    aws_request_id = "ctx-1"
+def Context() -> LambdaContext:
+    return LambdaContext.named("ws-authorizer")
 
 
 def request_event(token: str | None) -> dict[str, Any]:

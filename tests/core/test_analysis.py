@@ -109,7 +109,7 @@ async def test_consumer_leaving_early_stops_the_agent() -> None:
 
 async def test_model_failure_becomes_a_model_error_event() -> None:
     class Broken(OfflineHeuristicModel):
-        async def stream(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        async def stream(self, *args, **kwargs):
             raise RuntimeError("provider exploded with secret details")
             yield {}
 

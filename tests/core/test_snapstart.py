@@ -22,13 +22,13 @@ def test_hooks_register_with_the_runtime_and_run(
     snapstart.register(snapstart.prime_worker, snapstart.after_restore)
     assert registered == {"before": snapstart.prime_worker, "after": snapstart.after_restore}
 
-    from calledit import aws
+    from calledit import aws as clients
 
     registered["before"]()  # imports strands, builds the model and the clients
     assert "strands" in sys.modules
-    primed = aws.dynamodb()
+    primed = clients.dynamodb()
     registered["after"]()
-    assert aws.dynamodb() is not primed  # restored copies never share a client (credentials, sockets)
+    assert clients.dynamodb() is not primed  # restored copies never share a client (credentials, sockets)
     snapstart.prime_api()
 
 

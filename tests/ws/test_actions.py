@@ -37,7 +37,8 @@ def call(request_id: str = "req-1", **extra: Any) -> dict[str, Any]:
 
 
 def last(connections: Any, cid: str = "Zs1AbC+dE/f=") -> dict[str, Any]:
-    return connections.frames[cid][-1]
+    body: dict[str, Any] = connections.frames[cid][-1]
+    return body
 
 
 def test_makecall_records_the_job_hands_off_and_acknowledges(handler, ws_event, connections, invoked) -> None:

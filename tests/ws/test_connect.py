@@ -7,16 +7,14 @@ from typing import Any
 import pytest
 
 from calledit.local.events import ws_connect_event, ws_disconnect_event, ws_message_event
+from calledit.local.lambdas import LambdaContext
 from calledit.storage.connections import ConnectionStore
 
 CID = "Zs1+ab/cd="
 
 
-class Context:
-    function_name = "ws-connect"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ws-connect"
-    aws_request_id = "ctx-1"
+def Context() -> LambdaContext:
+    return LambdaContext.named("ws-connect")
 
 
 def authorizer(user: str | None) -> dict[str, Any] | None:

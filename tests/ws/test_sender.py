@@ -46,7 +46,7 @@ def tool(phase: str) -> ToolEvent:
     return ToolEvent(
         name="current_time",
         tool_use_id="t1",
-        phase=phase,  # type: ignore[arg-type]
+        phase=phase,
         status="running" if phase == "start" else "success",
         input={"timezone": "UTC"},
     )

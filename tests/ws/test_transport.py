@@ -49,7 +49,7 @@ def test_real_boto3_client_against_moto(aws: dict[str, str]) -> None:
     """The unchanged boto3 client posts through moto's management API (ids with + / = included)."""
     import boto3
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
 
     ManagementApiTransport(ENDPOINT, "a+b/c=").post(b'{"hello":"world"}')
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from calledit.lifecycle import JobStatus
+from calledit.local.lambdas import LambdaContext
 from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
 from calledit.providers.selection import ModelChoice
 from calledit.storage.jobs import JobStore
-from calledit.ws.worker import JobWorker, process
+from calledit.ws.worker import JobWorker, handle_job
 
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
 
@@ -41,7 +42,7 @@ def claimed(store: JobStore, run_id: str = "run-1", **kwargs: Any) -> Any:
 
 async def test_worker_streams_every_event_and_stores_the_result(aws: Any, connections: Any) -> None:
     new_job()
-    status = await process(
+    status = await handle_job(
         {"user_id": "u1", "request_id": "r1"}, choice=offline(), transport_factory=connections.factory
     )
     assert status == "completed"
@@ -57,10 +58,10 @@ async def test_worker_streams_every_event_and_stores_the_result(aws: Any, connec
 
 async def test_duplicate_delivery_is_ignored(aws: Any, connections: Any) -> None:
     new_job()
-    await process(
+    await handle_job(
         {"user_id": "u1", "request_id": "r1"}, choice=offline(), transport_factory=connections.factory
     )
-    again = await process(
+    again = await handle_job(
         {"user_id": "u1", "request_id": "r1"}, choice=offline(), transport_factory=connections.factory
     )
     assert again is None
@@ -110,7 +111,9 @@ async def test_cancel_request_stops_the_run(aws: Any, connections: Any) -> None:
     assert connections.frames["conn=1"][-1]["status"] == "cancelled"
 
 
-def test_stream_worker_handler_runs_under_asyncio_run(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stream_worker_handler_runs_under_asyncio_run(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The Lambda entry point with the offline model, posting through moto's management API."""
     import stream_worker
     from calledit.aws import reset_clients
@@ -118,18 +121,23 @@ def test_stream_worker_handler_runs_under_asyncio_run(aws: Any, monkeypatch: pyt
     reset_clients()
     new_job()
 
-    class Context:
-        function_name = "stream-worker"
-        memory_limit_in_mb = 1024
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stream-worker"
-        aws_request_id = "ctx-1"
+    from calledit.metrics import metrics
 
-        def get_remaining_time_in_millis(self) -> int:
-            return 300_000
-
+    metrics.clear_metrics()  # runs driven directly by other tests were never flushed
     assert threading.current_thread() is threading.main_thread()
-    result = stream_worker.handler({"user_id": "u1", "request_id": "r1"}, Context())
+    result = stream_worker.handler(
+        {"user_id": "u1", "request_id": "r1"}, LambdaContext.named("stream-worker", 300)
+    )
     assert result == {"status": "completed"}
+    # Embedded-metric-format line for CloudWatch: one run, its outcome, tokens and first-frame latency.
+    import json
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf, "no metrics flushed"
+    emitted = emf[-1]
+    assert emitted["outcome"] == "completed" and emitted["kind"] == "analysis"
+    one = {k: (v[0] if isinstance(v, list) else v) for k, v in emitted.items() if k != "_aws"}
+    assert one["Runs"] == 1.0 and one["OutputTokens"] > 0 and one["FirstFrameLatency"] >= 0
 
 
 async def test_a_run_past_its_deadline_ends_with_timed_out(aws: Any, connections: Any) -> None:

@@ -12,30 +12,30 @@ always ends with exactly one terminal event; the saved date is grounded in the d
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from calledit import clock
 from calledit.agent import STRUCTURED_OUTPUT_TOOL, create_agent
+from calledit.agent_run import AgentRun, Outcome
 from calledit.budget import RunBudget
 from calledit.errors import CallError, ErrorCode
 from calledit.grounding import ResolvedEvidence, ground
 from calledit.parsing import parse_prediction
 from calledit.prediction import Prediction
 from calledit.prompting import format_request
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent, Usage
+from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, ToolEvent, Usage
 from calledit.providers.failures import RunFailure, classify
 from calledit.providers.selection import ModelChoice, select_model
 from calledit.validation import check_prompt, check_timezone
 
 if TYPE_CHECKING:
-    from strands.agent.agent_result import AgentResult
     from strands.hooks import AfterToolCallEvent, BeforeModelCallEvent, BeforeToolCallEvent, HookRegistry
     from strands.types.agent import Limits
 
@@ -46,7 +46,6 @@ TOOL_LABELS = {
     "parse_date_with_timezone": "Resolving the date",
 }
 MAX_TOOL_RESULT_CHARS = 1_000
-_DONE = object()
 
 
 @dataclass
@@ -177,67 +176,28 @@ async def stream_analysis(
         return
     report = report if report is not None else RunReport()
     cancel = cancel_signal or threading.Event()
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    loop_thread = threading.get_ident()
-
-    def emit(item: Any) -> None:
-        # Hooks normally run on this loop; a sync tool path may call from a worker thread.
-        if threading.get_ident() == loop_thread:
-            queue.put_nowait(item)
-        else:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    hooks = _RunHooks(emit, budget, report)
-    outcome: dict[str, Any] = {}
-
-    async def produce() -> None:
-        agent = None
-        try:
-            agent = create_agent(choice, hooks=[hooks], budget=budget)
-            limits: Limits = {"turns": budget.max_turns, "output_tokens": budget.max_output_tokens}
-            stream = agent.stream_async(format_request(statement, zone), cancel_signal=cancel, limits=limits)
-            async for event in stream:
-                text = event.get("data")
-                if isinstance(text, str) and text:
-                    emit(TextEvent(content=text))
-                if "result" in event:
-                    outcome["result"] = event["result"]
-        except Exception as exc:  # reported as an error event; details go to the log only
-            outcome["error"] = exc
-        finally:
-            if agent is not None:
-                _record_usage(agent, report)
-            emit(_DONE)
-
+    run = AgentRun(cancel, budget.timeout_s)
+    hooks = _RunHooks(run.emit, budget, report)
+    limits: Limits = {"turns": budget.max_turns, "output_tokens": budget.max_output_tokens}
     yield StatusEvent(status="running", message=f"Analysing your prediction with {choice.label}")
-    task = asyncio.create_task(produce())
-    deadline = loop.time() + budget.timeout_s
-    try:
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), deadline - loop.time())
-            except TimeoutError:
-                cancel.set()
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                yield ErrorEvent(
-                    code=ErrorCode.TIMED_OUT,
-                    message=f"The analysis took longer than {budget.timeout_s:.0f} s and was stopped. "
-                    "Try again in a moment.",
-                )
-                return
-            if item is _DONE:
-                break
-            yield item
-        await task
-        for event in _final_events(outcome, choice.label, cancel, hooks, budget, report, statement, zone):
+    events = run.events(
+        lambda: create_agent(choice, hooks=[hooks], budget=budget),
+        format_request(statement, zone),
+        limits,
+        after=lambda agent: _record_usage(agent, report),
+    )
+    async with aclosing(events):  # a consumer that leaves stops the agent now, not at garbage collection
+        async for event in events:
             yield event
-    finally:
-        if not task.done():  # the consumer went away: stop the agent, don't leak the task
-            cancel.set()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    if run.outcome.timed_out:
+        yield ErrorEvent(
+            code=ErrorCode.TIMED_OUT,
+            message=f"The analysis took longer than {budget.timeout_s:.0f} s and was stopped. "
+            "Try again in a moment.",
+        )
+        return
+    for event in _final_events(run.outcome, choice.label, cancel, hooks, budget, report, statement, zone):
+        yield event
 
 
 def _record_usage(agent: Any, report: RunReport) -> None:
@@ -249,7 +209,7 @@ def _record_usage(agent: Any, report: RunReport) -> None:
 
 
 def _final_events(
-    outcome: dict[str, Any],
+    outcome: Outcome,
     label: str,
     cancel: threading.Event,
     hooks: _RunHooks,
@@ -258,8 +218,7 @@ def _final_events(
     statement: str,
     zone: str,
 ) -> list[Event]:
-    error: BaseException | None = outcome.get("error")
-    result: AgentResult | None = outcome.get("result")
+    error, result = outcome.error, outcome.result
     stop = getattr(result, "stop_reason", None)
     if error is None and (cancel.is_set() or stop == "cancelled"):
         return [StatusEvent(status="cancelled", message="The call was cancelled.")]

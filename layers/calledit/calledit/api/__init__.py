@@ -1,1 +1,1 @@
-"""The predictions REST API (Powertools resolver): Log Call, list, detail, outcome, due list."""
+"""The predictions REST API: a Powertools resolver with one router per concern."""

@@ -1,7 +1,6 @@
-"""Identity: Cognito ID token verification (`tokens`) and the local Cognito-compatible issuer.
+"""Identity: verification of Cognito ID tokens (RS256 against the pool's JWKS).
 
-Only `tokens` ships to Lambda; `local_issuer` needs the ``local`` extra (aiohttp) and is imported
-explicitly by the local stack and tests.
+The local stack's Cognito-compatible issuer lives in ``calledit.local.issuer`` (not in the layer).
 """
 
 from calledit.auth.tokens import Identity, InvalidToken, TokenVerifier, verifier_from_settings

@@ -1,7 +1,7 @@
 """Verification of Cognito ID tokens (RS256, keys from the user pool's JWKS).
 
 The same code runs in the `$connect` authorizer in AWS and against the local issuer
-(`calledit.auth.local_issuer`), so local sign-in exercises the production path.
+(`calledit.local.issuer`), so local sign-in exercises the production path.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
+
 from calledit.local.template import ACCOUNT, REGION, Function, LocalTemplate
 
 logger = logging.getLogger(__name__)
@@ -68,20 +70,25 @@ class EventPool:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-class LambdaContext:
-    """The attributes handlers and Powertools read from Lambda's context object."""
+class LambdaContext(PowertoolsLambdaContext):
+    """Lambda's context object as handlers and Powertools read it (the local runtime's, and tests')."""
 
     def __init__(self, function: Function) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 1024
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = "local"
+        self._function_name = function.name
+        self._function_version = "$LATEST"
+        self._memory_limit_in_mb = 1024
+        self._invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.name}"
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function.name}"
+        self._log_stream_name = "local"
         self._deadline = time.monotonic() + function.timeout_s
 
-    def get_remaining_time_in_millis(self) -> int:
+    @classmethod
+    def named(cls, name: str, timeout_s: int = 30) -> LambdaContext:
+        """A context for function ``name`` (tests invoke handlers with it)."""
+        return cls(Function(name, f"{name}.handler", {}, timeout_s))
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]  # a static stub upstream
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 

@@ -88,6 +88,7 @@ class LocalStack:
             "CALLEDIT_MANAGEMENT_ENDPOINT": self.ws_url.replace("ws://", "http://"),
             "POWERTOOLS_SERVICE_NAME": "calledit-local",
             "POWERTOOLS_DEV": "false",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines are for CloudWatch, not a terminal
         }
         env["CALLEDIT_MODEL"] = os.environ.get("CALLEDIT_MODEL") or "offline"
         env["CALLEDIT_OFFLINE_DELAY_MS"] = os.environ.get("CALLEDIT_OFFLINE_DELAY_MS") or "15"
@@ -114,7 +115,7 @@ class LocalStack:
             raise
 
     async def _start(self) -> LocalStack:
-        from calledit.auth.local_issuer import create_issuer_app
+        from calledit.local.issuer import create_issuer_app
 
         template = read_template(self.template_path)
         if self.dynamodb is not None:

@@ -1,1 +1,1 @@
-"""DynamoDB repositories for saved predictions."""
+"""DynamoDB stores: saved predictions, jobs (with admission slots), connections."""

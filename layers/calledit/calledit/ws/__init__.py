@@ -1,1 +1,1 @@
-"""WebSocket side: route logic, job records, the coalescing sender and the stream worker."""
+"""WebSocket side: typed events, the action routes, the coalescing sender and the stream worker."""

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from calledit.analysis import RunReport, stream_analysis
 from calledit.budget import RunBudget
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
+from calledit.metrics import record_run
 from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
 from calledit.providers.selection import ModelChoice
 from calledit.storage.jobs import Job, JobStore
@@ -82,6 +83,7 @@ class JobWorker:
         self.attach_version = job.attach_version
         self.lease_lost = False
         self.writes = 0
+        self.started = time.monotonic()
 
     async def run(self) -> JobStatus | None:
         """Stream the job to its end; the status recorded, or None if this worker lost its lease."""
@@ -138,6 +140,15 @@ class JobWorker:
                 sender.gone = True  # never post a terminal frame the job does not record
                 return None
             self._maybe_reattach(done, sender)
+        first_post = sender.stats.post_started_at[0] if sender.stats.post_started_at else None
+        record_run(
+            kind=job.kind,
+            outcome=status.value,
+            usage=self.report.usage,
+            first_frame_ms=None if first_post is None else (first_post - self.started) * 1000,
+            posts=sender.stats.posts,
+            job_writes=self.writes,
+        )
         logger.info(
             "job finished",
             extra={
@@ -146,6 +157,7 @@ class JobWorker:
                 "frames": sender.stats.frames,
                 "retries": sender.stats.retries,
                 "job_writes": self.writes,
+                "usage": self.report.usage.model_dump(),
             },
         )
         return status
@@ -197,7 +209,7 @@ class JobWorker:
         cancel.set()
 
 
-async def process(
+async def handle_job(
     payload: dict[str, Any], *, jobs: JobStore | None = None, remaining_ms: int | None = None, **options: Any
 ) -> JobStatus | None:
     """Entry point for one async invocation; ignores duplicate deliveries of a job already started."""
