@@ -104,6 +104,8 @@ def render() -> str:
         f"export const MAX_FRAME_BYTES = {validation.MAX_FRAME_BYTES}",
         f"export const MAX_MESSAGE_BYTES = {validation.MAX_MESSAGE_BYTES}",
         f"export const MAX_SEQ = {validation.MAX_SEQ}",
+        f"export const MAX_NOTE_CHARS = {validation.MAX_NOTE_CHARS}",
+        f"export const MAX_BODY_BYTES = {validation.MAX_BODY_BYTES}",
         f"export const ACK_SEQ = {protocol.ACK_SEQ}",
         f"export const REQUEST_ID_PATTERN = /{protocol.REQUEST_ID_PATTERN}/",
         "",
@@ -123,12 +125,21 @@ def render() -> str:
     out.append(f"export interface Prediction {_object(prediction, defs)}")
     out.append("")
 
+    emitted = {"Prediction", "ErrorCode", *defs}
     frame_names: list[str] = []
     checks: dict[str, dict[str, str]] = {}
     base = {"request_id": "string | null", "seq": "number"}
     for model in protocol.EVENT_TYPES:
         schema = model.model_json_schema(mode="serialization")
         local_defs = schema.pop("$defs", {})
+        for def_name, def_schema in local_defs.items():
+            if def_name not in emitted:
+                emitted.add(def_name)
+                if "enum" in def_schema:
+                    out.append(f"export type {def_name} = {_ts_type(def_schema, local_defs)}")
+                else:
+                    out.append(f"export interface {def_name} {_object(def_schema, local_defs)}")
+                out.append("")
         kind = schema["properties"]["type"]["const"]
         name = model.__name__.removesuffix("Event") + "Frame"
         frame_names.append(name)

@@ -6,6 +6,8 @@ export const MAX_PROMPT_CHARS = 2000
 export const MAX_FRAME_BYTES = 32768
 export const MAX_MESSAGE_BYTES = 131072
 export const MAX_SEQ = 2147483647
+export const MAX_NOTE_CHARS = 1000
+export const MAX_BODY_BYTES = 16384
 export const ACK_SEQ = 0
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/
 
@@ -57,6 +59,13 @@ export interface ToolFrame {
   result: string | null
   request_id: string | null
   seq: number
+}
+
+export interface Usage {
+  input_tokens: number
+  output_tokens: number
+  model_calls: number
+  turns: number
 }
 
 export interface CompleteFrame {

@@ -1,3 +1,4 @@
+import { MAX_NOTE_CHARS } from '../protocol.gen'
 import { useCallback, useEffect, useState } from 'react'
 import { countdown, formatLocal } from '../format'
 import type { PredictionService } from '../services/predictions'
@@ -41,7 +42,7 @@ function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionSe
         ))}
       </fieldset>
       <label htmlFor={`note-${item.prediction_id}`}>Note (optional)</label>
-      <input id={`note-${item.prediction_id}`} value={note} maxLength={1000} onChange={(e) => setNote(e.target.value)} />
+      <input id={`note-${item.prediction_id}`} value={note} maxLength={MAX_NOTE_CHARS} onChange={(e) => setNote(e.target.value)} />
       <button type="button" className="primary" disabled={!outcome || saving} onClick={() => void record()}>Record outcome</button>
       {error && <p role="alert" className="error">{error}</p>}
     </li>
