@@ -42,7 +42,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("storage", ("calledit.storage",)),
     ("auth", ("calledit.auth",)),
-    ("agents", ("calledit.providers", "calledit.agent", "calledit.agent_run", "calledit.analysis", "calledit.verification")),
+    (
+        "agents",
+        (
+            "calledit.providers",
+            "calledit.agent",
+            "calledit.agent_run",
+            "calledit.analysis",
+            "calledit.verification",
+        ),
+    ),
     ("edges", ("calledit.ws", "calledit.api")),
     ("entry", ("calledit.cli", "calledit.snapstart", "calledit.evaluation", "calledit.local")),
 ]
