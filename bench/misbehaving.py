@@ -39,7 +39,8 @@ from scripted import (  # noqa: E402
     prose_only,
 )
 
-from calledit.analysis import RunReport, analyse  # noqa: E402
+from calledit.agent_run import RunReport  # noqa: E402
+from calledit.analysis import analyse  # noqa: E402
 from calledit.budget import RunBudget  # noqa: E402
 from calledit.protocol import CompleteEvent, ErrorEvent  # noqa: E402
 

@@ -25,6 +25,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "calledit.clock",
             "calledit.settings",
             "calledit.prediction",
+            "calledit.verdict",
+            "calledit.saved",
+            "calledit.usage",
             "calledit.protocol",
             "calledit.lifecycle",
             "calledit.framelog",
@@ -52,7 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "calledit.verification",
         ),
     ),
-    ("edges", ("calledit.ws", "calledit.api")),
+    ("edges", ("calledit.ws", "calledit.api", "calledit.scheduled")),
     ("entry", ("calledit.cli", "calledit.snapstart", "calledit.evaluation", "calledit.local")),
 ]
 

@@ -11,8 +11,8 @@ export const MAX_BODY_BYTES = 16384
 export const ACK_SEQ = 0
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/
 
-export type ErrorCode = "bad_request" | "too_large" | "unknown_action" | "unauthorized" | "rate_limited" | "not_found" | "model_error" | "model_unavailable" | "timed_out" | "internal"
-export const ERROR_CODES: readonly ErrorCode[] = ["bad_request", "too_large", "unknown_action", "unauthorized", "rate_limited", "not_found", "model_error", "model_unavailable", "timed_out", "internal"]
+export type ErrorCode = "bad_request" | "too_large" | "unknown_action" | "unauthorized" | "rate_limited" | "not_found" | "conflict" | "model_error" | "model_unavailable" | "timed_out" | "internal"
+export const ERROR_CODES: readonly ErrorCode[] = ["bad_request", "too_large", "unknown_action", "unauthorized", "rate_limited", "not_found", "conflict", "model_error", "model_unavailable", "timed_out", "internal"]
 
 export type VerifiableCategory = "agent_verifiable" | "current_tool_verifiable" | "strands_tool_verifiable" | "api_tool_verifiable" | "human_verifiable_only"
 export const VERIFIABLE_CATEGORIES: readonly VerifiableCategory[] = ["agent_verifiable", "current_tool_verifiable", "strands_tool_verifiable", "api_tool_verifiable", "human_verifiable_only"]
@@ -31,6 +31,7 @@ export interface Prediction {
   verifiable_category: VerifiableCategory
   category_reasoning: string
   initial_status: "pending"
+  verification_mode: "at_date" | "before_date"
 }
 
 export interface StatusFrame {
@@ -78,6 +79,42 @@ export interface CompleteFrame {
   seq: number
 }
 
+export interface Evidence {
+  source: string
+  url: string | null
+  finding: string
+  retrieved_at: string
+}
+
+export interface Verdict {
+  outcome: "true" | "false" | "inconclusive"
+  confidence: number
+  evidence?: Evidence[]
+  reasoning: string
+  checked_at: string
+  model: string
+  mode: "at_date" | "before_date"
+  usage?: Usage
+}
+
+export interface VerdictFrame {
+  type: "verdict"
+  prediction_id: string
+  verdict: Verdict
+  applied: boolean
+  request_id: string | null
+  seq: number
+}
+
+export interface NotificationFrame {
+  type: "notification"
+  kind: "verdict_ready" | "due"
+  prediction_id: string
+  title: string
+  request_id: string | null
+  seq: number
+}
+
 export interface ErrorFrame {
   type: "error"
   code: ErrorCode
@@ -87,7 +124,7 @@ export interface ErrorFrame {
   seq: number
 }
 
-export type ServerFrame = StatusFrame | TextFrame | ToolFrame | CompleteFrame | ErrorFrame
+export type ServerFrame = StatusFrame | TextFrame | ToolFrame | CompleteFrame | VerdictFrame | NotificationFrame | ErrorFrame
 export type StatusName = StatusFrame['status']
 
 /** Required fields per frame type and their runtime kind (see frames.ts). */
@@ -116,15 +153,27 @@ export const FRAME_FIELDS: Record<string, Record<string, string>> = {
     "prediction": "object",
     "model": "string"
   },
+  "verdict": {
+    "type": "enum:verdict",
+    "prediction_id": "string",
+    "verdict": "object",
+    "applied": "boolean"
+  },
+  "notification": {
+    "type": "enum:notification",
+    "kind": "enum:verdict_ready|due",
+    "prediction_id": "string",
+    "title": "string"
+  },
   "error": {
     "type": "enum:error",
-    "code": "enum:bad_request|too_large|unknown_action|unauthorized|rate_limited|not_found|model_error|model_unavailable|timed_out|internal",
+    "code": "enum:bad_request|too_large|unknown_action|unauthorized|rate_limited|not_found|conflict|model_error|model_unavailable|timed_out|internal",
     "message": "string",
     "retry_after": "?number"
   }
 }
 
-export const TERMINAL_TYPES: ReadonlySet<string> = new Set(["complete", "error"])
+export const TERMINAL_TYPES: ReadonlySet<string> = new Set(["complete", "error", "verdict"])
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["cancelled"])
 
 /** Whether a frame ends its request (protocol.is_terminal). */

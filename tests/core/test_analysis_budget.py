@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from strands.types.exceptions import ModelThrottledException
 
-from calledit.analysis import RunReport, analyse
+from calledit.agent_run import RunReport
+from calledit.analysis import analyse
 from calledit.budget import RunBudget
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
 from calledit.providers.selection import ModelChoice

@@ -25,7 +25,8 @@ from scripted import (
     unknown_model,
 )
 
-from calledit.analysis import RunReport, analyse
+from calledit.agent_run import RunReport
+from calledit.analysis import analyse
 from calledit.budget import RunBudget
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
 

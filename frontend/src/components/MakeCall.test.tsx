@@ -15,6 +15,7 @@ const PREDICTION: Prediction = {
   verifiable_category: 'api_tool_verifiable',
   category_reasoning: 'Needs market data.',
   initial_status: 'pending',
+  verification_mode: 'before_date',
 }
 
 function setup() {

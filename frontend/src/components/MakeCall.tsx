@@ -57,7 +57,9 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
     const p = state.result.prediction
     if (import.meta.env.DEV) {
       const parsed = draftToPrediction(draftAtCompletion.current)
-      if (parsed && JSON.stringify(parsed) !== JSON.stringify(p)) {
+      const streamed: Partial<typeof p> = { ...p }
+      delete streamed.verification_mode // set by CalledIt after the stream, never streamed
+      if (parsed && JSON.stringify(parsed) !== JSON.stringify(streamed)) {
         console.warn('streamed draft and final prediction differ', { parsed, final: p })
       }
     }

@@ -19,6 +19,7 @@ const PREDICTION: Prediction = {
   verifiable_category: 'api_tool_verifiable',
   category_reasoning: 'Needs market data.',
   initial_status: 'pending',
+  verification_mode: 'before_date',
 }
 
 describe('CallCard (final)', () => {

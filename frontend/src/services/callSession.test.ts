@@ -40,6 +40,7 @@ const PREDICTION = {
   verifiable_category: 'api_tool_verifiable' as const,
   category_reasoning: 'Weather data is needed.',
   initial_status: 'pending' as const,
+  verification_mode: 'before_date' as const,
 }
 
 describe('CallSession', () => {

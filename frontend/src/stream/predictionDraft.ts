@@ -168,8 +168,11 @@ export function draftFromToolInput(partialJsonArgs: string): PredictionDraft {
   return new DraftBuilder('toolInput').push(partialJsonArgs)
 }
 
+/** What the model streams: every field but ``verification_mode``, which CalledIt sets afterwards. */
+export type StreamedPrediction = Omit<Prediction, 'verification_mode'>
+
 /** The full prediction once the draft holds every field, final and valid; otherwise null. */
-export function draftToPrediction(d: PredictionDraft): Prediction | null {
+export function draftToPrediction(d: PredictionDraft): StreamedPrediction | null {
   const { source, criteria, steps } = d.verification_method
   const texts = [d.prediction_statement, d.date_reasoning, d.category_reasoning]
   const lists = [source, criteria, steps]

@@ -1,9 +1,11 @@
-"""The agent factory: one Strands agent per call, with the time tools and the prediction schema."""
+"""The agent factory: one Strands agent per run (the analysis by default: time tools, Prediction)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from calledit.budget import RunBudget
 from calledit.prediction import Prediction
@@ -19,7 +21,13 @@ STRUCTURED_OUTPUT_TOOL = Prediction.__name__  # Strands names the structured out
 
 
 def create_agent(
-    choice: ModelChoice, hooks: Sequence[HookProvider] = (), budget: RunBudget | None = None
+    choice: ModelChoice,
+    hooks: Sequence[HookProvider] = (),
+    budget: RunBudget | None = None,
+    *,
+    tools: Sequence[Any] | None = None,
+    system_prompt: str = SYSTEM_PROMPT,
+    output: type[BaseModel] = Prediction,
 ) -> Agent:
     """A fresh agent (agents hold conversation state, so never share one between calls).
 
@@ -34,11 +42,11 @@ def create_agent(
     attempts = 3 if budget.timeout_s >= 60 else 2
     return Agent(
         model=choice.model,
-        tools=list(TIME_TOOLS),
-        system_prompt=SYSTEM_PROMPT,
+        tools=list(TIME_TOOLS if tools is None else tools),
+        system_prompt=system_prompt,
         callback_handler=None,  # the default handler prints to stdout
         hooks=list(hooks),
-        structured_output_model=Prediction,
+        structured_output_model=output,
         retry_strategy=ModelRetryStrategy(
             max_attempts=attempts, initial_delay=budget.throttle_retry_delay_s, max_delay=8
         ),

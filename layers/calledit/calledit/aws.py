@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_sqs import SQSClient
 
 
 def _session() -> Any:
@@ -37,6 +39,20 @@ def lambda_client() -> LambdaClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def scheduler_client() -> EventBridgeSchedulerClient:
+    """EventBridge Scheduler (honours AWS_ENDPOINT_URL_SCHEDULER, which the local stack sets)."""
+    client: EventBridgeSchedulerClient = _session().client("scheduler")
+    return client
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> SQSClient:
+    """SQS (honours AWS_ENDPOINT_URL_SQS, which the local stack sets)."""
+    client: SQSClient = _session().client("sqs")
+    return client
+
+
 @lru_cache(maxsize=64)
 def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
     """An API Gateway management API client for one WebSocket API endpoint."""
@@ -54,4 +70,6 @@ def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto backend per test)."""
     dynamodb.cache_clear()
     lambda_client.cache_clear()
+    scheduler_client.cache_clear()
+    sqs_client.cache_clear()
     management_client.cache_clear()

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     RATE_LIMITED = "rate_limited"
     NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
     MODEL_ERROR = "model_error"
     MODEL_UNAVAILABLE = "model_unavailable"
     TIMED_OUT = "timed_out"

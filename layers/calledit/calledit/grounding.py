@@ -28,6 +28,7 @@ class ResolvedEvidence:
     phrase: str
     utc: str
     reasoning: str
+    kind: str = "instant"  # "deadline" (by / within / a period) or "instant"
 
     @classmethod
     def from_tool(cls, tool_input: dict[str, Any], payload: Any) -> ResolvedEvidence | None:
@@ -37,6 +38,7 @@ class ResolvedEvidence:
             phrase=str(tool_input.get("date_text") or payload.get("phrase") or ""),
             utc=payload["utc"],
             reasoning=str(payload.get("reasoning") or ""),
+            kind=str(payload.get("kind") or "instant"),
         )
 
 
@@ -60,13 +62,13 @@ def ground(
     stated = format_utc(prediction.verification_date)
     grounded = {item.utc for item in evidence}
     if stated in grounded and prediction.verification_date > now:
-        return Grounded(prediction, None)
+        return Grounded(_with_mode(prediction, evidence, stated), None)
     replacement = _replacement(evidence, statement, timezone, now)
     if replacement is None or replacement.utc == stated:
         if prediction.verification_date <= now:
             note = f"{prediction.date_reasoning} Note: this date has already passed; check the time frame."
             return Grounded(_with(prediction, stated, note), "the verification date is in the past")
-        return Grounded(prediction, None)
+        return Grounded(_with_mode(prediction, evidence, stated), None)
     why = (
         "it is already in the past"
         if stated in grounded
@@ -78,7 +80,8 @@ def ground(
         f"{replacement.reasoning} (Corrected by CalledIt: the model gave {stated}, but {why}; "
         f"this date is the tool's own resolution of “{replacement.phrase}”.)"
     )
-    return Grounded(_with(prediction, replacement.utc, note), f"verification date {stated} replaced: {why}")
+    corrected = _with(prediction, replacement.utc, note, replacement.kind)
+    return Grounded(corrected, f"verification date {stated} replaced: {why}")
 
 
 def _replacement(
@@ -98,12 +101,24 @@ def _replacement(
             reasoning = resolved.reasoning
             if phrase == FALLBACK_PHRASE:
                 reasoning = f"No time frame was stated, so one year was assumed. {reasoning}"
-            return ResolvedEvidence(phrase, format_utc(resolved.utc), reasoning)
+            return ResolvedEvidence(phrase, format_utc(resolved.utc), reasoning, resolved.kind)
     return None
 
 
-def _with(prediction: Prediction, utc: str, reasoning: str) -> Prediction:
+def _mode(kind: str) -> str:
+    """A deadline ("by March", "within 2 weeks", a period) may be confirmed before its date."""
+    return "before_date" if kind == "deadline" else "at_date"
+
+
+def _with_mode(prediction: Prediction, evidence: list[ResolvedEvidence], utc: str) -> Prediction:
+    kind = next((item.kind for item in reversed(evidence) if item.utc == utc), "instant")
+    return prediction.model_copy(update={"verification_mode": _mode(kind)})
+
+
+def _with(prediction: Prediction, utc: str, reasoning: str, kind: str | None = None) -> Prediction:
     data = prediction.model_dump(mode="json")
     data["verification_date"] = utc
     data["date_reasoning"] = reasoning[:2000]
+    if kind is not None:
+        data["verification_mode"] = _mode(kind)
     return Prediction.model_validate(data)

@@ -82,7 +82,7 @@ def is_stale(status: JobStatus, heartbeat_at: float, now: float) -> bool:
 def status_for(terminal: dict[str, Any]) -> JobStatus:
     """The job status a terminal frame stands for."""
     kind = terminal.get("type")
-    if kind == "complete":
+    if kind in ("complete", "verdict"):
         return JobStatus.COMPLETED
     if kind == "status" and terminal.get("status") == "cancelled":
         return JobStatus.CANCELLED

@@ -11,7 +11,7 @@ import os
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from calledit.protocol import Usage
+from calledit.usage import Usage
 
 DEFAULT_NAMESPACE = "CalledIt"
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)

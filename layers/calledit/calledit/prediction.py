@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -37,12 +37,21 @@ class VerifiableCategory(StrEnum):
 
 
 class PredictionStatus(StrEnum):
-    """Lifecycle of a saved prediction: pending until the user records the outcome."""
+    """Lifecycle of a saved prediction: ``pending -> verifying -> proposed -> resolved``.
+
+    pending: waiting for its date (or for the next before-date check); verifying: an agent is
+    checking it; proposed: a verdict waits for the user's one-tap confirm or override; resolved:
+    it has an outcome (true, false or inconclusive), set by the user or by a confident verdict.
+    """
 
     PENDING = "pending"
-    TRUE = "true"
-    FALSE = "false"
-    INCONCLUSIVE = "inconclusive"
+    VERIFYING = "verifying"
+    PROPOSED = "proposed"
+    RESOLVED = "resolved"
+
+
+# Statuses of the first version, which held the outcome itself: read as resolved with that outcome.
+LEGACY_OUTCOME_STATUSES = frozenset({"true", "false", "inconclusive"})
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -91,6 +100,11 @@ class Prediction(BaseModel):
     verifiable_category: VerifiableCategory
     category_reasoning: Text
     initial_status: Literal["pending"] = "pending"
+    verification_mode: Literal["at_date", "before_date"] = Field(
+        default="at_date",
+        description="before_date: a deadline ('by March 2027') that may be confirmed early; set by CalledIt "
+        "from the date tool's result",
+    )
 
     def to_json(self) -> str:
         """Compact JSON as sent in ``complete.content``."""
@@ -98,31 +112,6 @@ class Prediction(BaseModel):
 
 
 Outcome = Literal["true", "false", "inconclusive"]
-
-
-class SavedPrediction(BaseModel):
-    """A stored prediction as the API returns it."""
-
-    prediction_id: str
-    request_id: str
-    user_id: str
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
-    timezone: str
-    model: str
-    status: PredictionStatus
-    outcome_note: str = ""
-    prediction_statement: str
-    verification_date: UtcDatetime
-    date_reasoning: str
-    verification_method: VerificationMethod
-    verifiable_category: str
-    category_reasoning: str
-    initial_status: Literal["pending"] = "pending"
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> SavedPrediction:
-        return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
 
 
 def utc_now() -> datetime:

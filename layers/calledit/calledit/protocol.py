@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from calledit.errors import BadInput, ErrorCode
 from calledit.prediction import Prediction
+from calledit.usage import Usage
 from calledit.validation import MAX_PROMPT_CHARS, MAX_SEQ, check_timezone
+from calledit.verdict import Verdict
 
 # Client request ids: uuid4 from the browser, but any short opaque token is accepted.
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -69,11 +71,19 @@ class Ping(_Action):
     action: Literal["ping"]
 
 
-ClientMessage = MakeCall | Cancel | Resume | Ping
+class Verify(_Action):
+    """Verify one of the caller's saved predictions now, streaming the agent's work."""
+
+    action: Literal["verify"]
+    request_id: RequestId
+    prediction_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
+
+
+ClientMessage = MakeCall | Cancel | Resume | Ping | Verify
 CLIENT_ACTION: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="action")]
 )
-KNOWN_ACTIONS = ("makecall", "cancel", "resume", "ping")
+KNOWN_ACTIONS = ("makecall", "verify", "cancel", "resume", "ping")
 
 # ---------------------------------------------------------------- server -> client
 
@@ -114,15 +124,6 @@ class ToolEvent(_Event):
     result: str | None = None
 
 
-class Usage(BaseModel):
-    """What a run spent: tokens, model requests (retries included) and agent turns."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    model_calls: int = 0
-    turns: int = 0
-
-
 class CompleteEvent(_Event):
     """The final structured prediction; ``content`` is its JSON string for clients that JSON.parse it."""
 
@@ -131,6 +132,27 @@ class CompleteEvent(_Event):
     prediction: Prediction
     model: str
     usage: Usage = Field(default_factory=Usage)
+
+
+class VerdictEvent(_Event):
+    """The verifier's answer about a saved prediction: the terminal frame of a ``verify`` request.
+
+    ``applied``: the verdict resolved the call by itself (auto-resolve policy); otherwise it is
+    proposed and waits for the user's confirm or override."""
+
+    type: Literal["verdict"] = "verdict"
+    prediction_id: str
+    verdict: Verdict
+    applied: bool = False
+
+
+class NotificationEvent(_Event):
+    """Something the user should know that belongs to no request (``request_id`` null, ``seq`` 0)."""
+
+    type: Literal["notification"] = "notification"
+    kind: Literal["verdict_ready", "due"]
+    prediction_id: str
+    title: str
 
 
 class ErrorEvent(_Event):
@@ -142,11 +164,19 @@ class ErrorEvent(_Event):
     retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
 
 
-Event = StatusEvent | TextEvent | ToolEvent | CompleteEvent | ErrorEvent
-EVENT_TYPES: tuple[type[_Event], ...] = (StatusEvent, TextEvent, ToolEvent, CompleteEvent, ErrorEvent)
+Event = StatusEvent | TextEvent | ToolEvent | CompleteEvent | VerdictEvent | NotificationEvent | ErrorEvent
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    StatusEvent,
+    TextEvent,
+    ToolEvent,
+    CompleteEvent,
+    VerdictEvent,
+    NotificationEvent,
+    ErrorEvent,
+)
 
 # Terminal frames, defined once: a request ends with exactly one of these.
-TERMINAL_TYPES = frozenset({"complete", "error"})
+TERMINAL_TYPES = frozenset({"complete", "verdict", "error"})
 TERMINAL_STATUSES = frozenset({"cancelled"})
 
 

@@ -24,6 +24,10 @@ class Settings:
     jwks_url: str
     token_issuer: str
     token_audience: str
+    verify_queue_url: str = ""
+    verify_queue_arn: str = ""
+    scheduler_role_arn: str = ""
+    schedule_group: str = "default"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +43,10 @@ class Settings:
             jwks_url=env.get("CALLEDIT_JWKS_URL", ""),
             token_issuer=env.get("CALLEDIT_TOKEN_ISSUER", ""),
             token_audience=env.get("CALLEDIT_TOKEN_AUDIENCE", ""),
+            verify_queue_url=env.get("VERIFY_QUEUE_URL", ""),
+            verify_queue_arn=env.get("VERIFY_QUEUE_ARN", ""),
+            scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
+            schedule_group=env.get("SCHEDULE_GROUP", "default"),
         )
 
 

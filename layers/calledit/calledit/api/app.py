@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from calledit import __version__
-from calledit.api.routes import legacy, predictions
+from calledit.api.routes import legacy, predictions, verdicts
 from calledit.api.schemas import ErrorBody
 from calledit.errors import BadInput, ErrorCode, describe_validation
 from calledit.settings import get_settings
@@ -28,6 +28,7 @@ _STATUS_CODES = {
     401: ErrorCode.UNAUTHORIZED,
     403: ErrorCode.UNAUTHORIZED,
     404: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
     413: ErrorCode.TOO_LARGE,
     429: ErrorCode.RATE_LIMITED,
 }
@@ -52,6 +53,7 @@ def create_app() -> APIGatewayRestResolver:
     """The resolver with every router; built once per process."""
     app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
     app.include_router(predictions.router)
+    app.include_router(verdicts.router)
     app.include_router(legacy.router)
 
     @app.exception_handler(RequestValidationError)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from calledit.prediction import Outcome, Prediction, SavedPrediction, VerificationMethod
+from calledit.prediction import Outcome, Prediction, VerificationMethod
 from calledit.protocol import RequestId
+from calledit.saved import SavedPrediction
 from calledit.validation import MAX_NOTE_CHARS
 
 MAX_PAGE = 100
@@ -58,3 +59,32 @@ class ErrorBody(BaseModel):
 
     code: str
     message: str
+
+
+class Override(BaseModel):
+    """The user's own outcome, replacing a proposed verdict (or recorded without one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE_CHARS)] = ""
+
+
+class HistoryEntry(BaseModel):
+    """One step of a prediction's verdict history: a verdict, a confirm, or an override."""
+
+    kind: Literal["verdict", "confirm", "override"]
+    at: str = Field(description="When (UTC, ISO-8601 with Z)")
+    outcome: Outcome | None = None
+    confidence: float | None = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    reasoning: str | None = None
+    model: str | None = None
+    mode: str | None = None
+    note: str | None = None
+
+
+class VerdictHistory(BaseModel):
+    """Every verdict and every decision of the user about one prediction, oldest first."""
+
+    items: list[HistoryEntry]

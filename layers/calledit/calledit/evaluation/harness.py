@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from calledit import clock
-from calledit.analysis import RunReport, stream_analysis
+from calledit.agent_run import RunReport
+from calledit.analysis import stream_analysis
 from calledit.budget import RunBudget
 from calledit.prediction import format_utc
 from calledit.protocol import CompleteEvent, ErrorEvent

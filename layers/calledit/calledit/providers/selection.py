@@ -19,7 +19,7 @@ import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from calledit.errors import ModelUnavailable
 
@@ -102,13 +102,24 @@ def _provider_class(provider: str) -> Any:
     return getattr(module, class_name)
 
 
-def select_model(config: ModelConfig | None = None) -> ModelChoice:
-    """Build the configured model; raise ``ModelUnavailable`` with a one-line fix when it cannot be."""
+Role = Literal["analysis", "verification"]
+
+
+def select_model(config: ModelConfig | None = None, role: Role = "analysis") -> ModelChoice:
+    """Build the configured model; raise ``ModelUnavailable`` with a one-line fix when it cannot be.
+
+    An LLM plays every role; the offline model has one deterministic model per role.
+    """
     config = config or ModelConfig.from_env()
     if config.provider == "offline":
+        delay_s = config.offline_delay_ms / 1000
+        if role == "verification":
+            from calledit.providers.offline_verifier import OFFLINE_VERIFIER_NAME, OfflineVerifierModel
+
+            return ModelChoice(OfflineVerifierModel(delay_s=delay_s), OFFLINE_VERIFIER_NAME)
         from calledit.providers.offline import OFFLINE_MODEL_NAME, OfflineHeuristicModel
 
-        return ModelChoice(OfflineHeuristicModel(delay_s=config.offline_delay_ms / 1000), OFFLINE_MODEL_NAME)
+        return ModelChoice(OfflineHeuristicModel(delay_s=delay_s), OFFLINE_MODEL_NAME)
 
     model_id = config.model_id or DEFAULT_MODEL_IDS[config.provider]
     cls = _provider_class(config.provider)

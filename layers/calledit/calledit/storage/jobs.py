@@ -37,7 +37,8 @@ class Job:
     user_id: str
     request_id: str
     status: JobStatus
-    kind: str = "analysis"
+    kind: str = "analysis"  # or "verification" (of prediction_id)
+    prediction_id: str = ""
     connection_id: str = ""
     endpoint: str = ""
     prompt: str = ""
@@ -64,6 +65,7 @@ class Job:
             request_id=str(item["request_id"]),
             status=JobStatus(str(item["status"])),
             kind=str(item.get("kind", "analysis")),
+            prediction_id=str(item.get("prediction_id", "")),
             connection_id=str(item.get("connection_id", "")),
             endpoint=str(item.get("endpoint", "")),
             prompt=str(item.get("prompt", "")),
@@ -141,6 +143,7 @@ class JobStore:
         prompt: str,
         timezone: str,
         kind: str = "analysis",
+        prediction_id: str = "",
         connected_at: int = 0,
     ) -> Job:
         """Insert a queued job; raises ``JobExists`` if the request id was used by this user."""
@@ -151,6 +154,7 @@ class JobStore:
             "user_id": user_id,
             "request_id": request_id,
             "kind": kind,
+            "prediction_id": prediction_id,
             "status": JobStatus.QUEUED.value,
             "connection_id": connection_id,
             "connected_at": connected_at,

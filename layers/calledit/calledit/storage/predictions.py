@@ -1,24 +1,57 @@
 """Saved predictions in DynamoDB: one partition per user, idempotent saves, no Scan anywhere.
 
-Keys: ``PK = USER#{sub}``, ``SK = PRED#{created_at}#{prediction_id}`` (newest first by SK).
-``ById`` (LSI on PK + prediction_id) finds one item; ``Due`` (sparse GSI on due_pk +
-verification_date) holds only pending items, so the "time to judge" list is one Query.
-An idempotency marker ``SK = REQ#{request_id}`` is written in the same transaction as the item.
+Items of a user's partition ``PK = USER#{sub}``:
+- ``PRED#{created_at}#{id}``: a prediction (newest first by SK).
+- ``REQ#{request_id}``: idempotency marker, written in the same transaction as its prediction.
+- ``HIST#{id}#{at}#{n}``: its verdict history (every verdict, confirm, override), oldest first.
+Indexes:
+- ``ById`` (LSI on PK + prediction_id): one item by id, inside the caller's partition.
+- ``Due`` (sparse GSI on due_pk + due_sort): only unresolved items; ``due_sort`` is ``0#…`` for a
+  proposed verdict and ``1#{verification_date}`` for a pending one, so "proposed first, then due
+  by date" is one Query.
+- ``Sweep`` (sparse GSI on sweep_shard + sweep_at): items a verification should pick up at
+  ``sweep_at`` (the date; the next early check of a "by" call; or a stale claim), spread over 16
+  shards so the periodic sweep reads them in parallel without a hot partition.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from calledit.aws import table
-from calledit.prediction import Outcome, Prediction, SavedPrediction, format_utc, utc_now
+from calledit.prediction import Outcome, Prediction, PredictionStatus, format_utc, utc_now
+from calledit.saved import SavedPrediction
 from calledit.settings import get_settings
+from calledit.verdict import Verdict, VerificationMode
+
+SWEEP_SHARDS = 16
+# A claimed verification that has not finished after this long is handed out again.
+VERIFYING_STALE_AFTER = timedelta(minutes=15)
+# "By …" calls are re-checked this often before their date.
+EARLY_CHECK_EVERY = timedelta(hours=24)
+HistoryKind = Literal["verdict", "confirm", "override"]
+UNRESOLVED = (PredictionStatus.PENDING, PredictionStatus.VERIFYING, PredictionStatus.PROPOSED)
 
 
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
+
+
+def sweep_shard(prediction_id: str) -> str:
+    digest = hashlib.sha256(prediction_id.encode()).digest()
+    return f"S#{digest[0] % SWEEP_SHARDS:02d}"
+
+
+def _pending_keys(verification_date: str, sweep_at: str, prediction_id: str, pk: str) -> dict[str, Any]:
+    return {
+        "due_pk": pk,
+        "due_sort": f"1#{verification_date}",
+        "sweep_shard": sweep_shard(prediction_id),
+        "sweep_at": sweep_at,
+    }
 
 
 class PredictionStore:
@@ -28,8 +61,16 @@ class PredictionStore:
         self.table_name = table_name or get_settings().predictions_table
         self._table = table(self.table_name)
 
+    # ------------------------------------------------------------------ create and read
+
     def create(
-        self, user_id: str, request_id: str, prediction: Prediction, *, timezone: str, model: str
+        self,
+        user_id: str,
+        request_id: str,
+        prediction: Prediction,
+        *,
+        timezone: str,
+        model: str,
     ) -> tuple[SavedPrediction, bool]:
         """Save once per (user, request_id); returns (item, created). A repeat returns the first item."""
         from botocore.exceptions import ClientError
@@ -38,6 +79,9 @@ class PredictionStore:
         prediction_id = str(uuid.uuid4())
         pk = user_pk(user_id)
         sk = f"PRED#{format_utc(now)}#{prediction_id}"
+        fields = prediction.model_dump(mode="json")
+        mode: VerificationMode = prediction.verification_mode
+        first_check = self._first_check(fields["verification_date"], mode, now)
         item: dict[str, Any] = {
             "PK": pk,
             "SK": sk,
@@ -48,20 +92,16 @@ class PredictionStore:
             "updated_at": format_utc(now),
             "timezone": timezone,
             "model": model,
-            "status": "pending",
+            "status": PredictionStatus.PENDING.value,
             "outcome_note": "",
-            "due_pk": pk,
-            **prediction.model_dump(mode="json"),
+            **fields,
+            **_pending_keys(fields["verification_date"], first_check, prediction_id, pk),
         }
-        marker = {
-            "PK": pk,
-            "SK": f"REQ#{request_id}",
-            "prediction_sk": sk,
-            "created_at": item["created_at"],
-        }
-        client = self._table.meta.client
+        if mode == "before_date":
+            item["next_check_at"] = first_check
+        marker = {"PK": pk, "SK": f"REQ#{request_id}", "prediction_sk": sk, "created_at": item["created_at"]}
         try:
-            client.transact_write_items(
+            self._table.meta.client.transact_write_items(
                 TransactItems=[
                     {
                         "Put": {
@@ -81,6 +121,12 @@ class PredictionStore:
                 raise
             return existing, False
         return SavedPrediction.from_item(item), True
+
+    @staticmethod
+    def _first_check(verification_date: str, mode: VerificationMode, now: datetime) -> str:
+        if mode == "before_date":
+            return min(verification_date, format_utc(now + EARLY_CHECK_EVERY))
+        return verification_date
 
     def _by_request(self, pk: str, request_id: str) -> SavedPrediction | None:
         marker = self._table.get_item(Key={"PK": pk, "SK": f"REQ#{request_id}"}, ConsistentRead=True).get(
@@ -138,22 +184,73 @@ class PredictionStore:
         found = response.get("Items", [])
         return found[0] if found else None
 
-    def record_outcome(
-        self, user_id: str, prediction_id: str, status: Outcome, note: str
-    ) -> SavedPrediction | None:
-        """Set the outcome; leaves the Due index (due_pk removed). None if the id is not the caller's."""
-        from botocore.exceptions import ClientError
+    def due(self, user_id: str, now: datetime, limit: int) -> list[SavedPrediction]:
+        """Proposed verdicts first, then pending predictions whose date has passed, oldest first."""
+        from boto3.dynamodb.conditions import Key
+
+        response = self._table.query(
+            IndexName="Due",
+            KeyConditionExpression=Key("due_pk").eq(user_pk(user_id))
+            & Key("due_sort").lte(f"1#{format_utc(now)}"),
+            Limit=limit,
+        )
+        return [SavedPrediction.from_item(raw) for raw in response.get("Items", [])]
+
+    def delete(self, user_id: str, prediction_id: str) -> bool:
+        """Delete the caller's prediction, its idempotency marker and its history; False if not found."""
+        from boto3.dynamodb.conditions import Key
 
         item = self._item(user_id, prediction_id)
         if item is None:
-            return None
+            return False
+        self._table.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+        self._table.delete_item(Key={"PK": item["PK"], "SK": f"REQ#{item['request_id']}"})
+        history = self._table.query(
+            KeyConditionExpression=Key("PK").eq(item["PK"]) & Key("SK").begins_with(f"HIST#{prediction_id}#"),
+            ProjectionExpression="PK, SK",
+        )
+        with self._table.batch_writer() as batch:
+            for entry in history.get("Items", []):
+                batch.delete_item(Key={"PK": entry["PK"], "SK": entry["SK"]})
+        return True
+
+    # ------------------------------------------------------------------ verification and outcomes
+
+    def _update(
+        self,
+        item: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        remove: tuple[str, ...] = (),
+        statuses: tuple[PredictionStatus, ...] | None = None,
+        extra_condition: str | None = None,
+        extra_values: dict[str, Any] | None = None,
+    ) -> SavedPrediction | None:
+        from botocore.exceptions import ClientError
+
+        values = {**values, "updated_at": format_utc(utc_now())}
+        names = {f"#{k}": k for k in values}
+        attr_values: dict[str, Any] = {f":{k}": v for k, v in values.items()} | (extra_values or {})
+        update = "SET " + ", ".join(f"#{k} = :{k}" for k in values)
+        if remove:
+            update += " REMOVE " + ", ".join(remove)
+        conditions = ["attribute_exists(SK)"]
+        if statuses:
+            names["#status"] = "status"
+            for i, status in enumerate(statuses):
+                attr_values[f":was{i}"] = status.value
+            conditions.append(f"#status IN ({', '.join(f':was{i}' for i in range(len(statuses)))})")
+        if extra_condition:
+            if "#status" in extra_condition:
+                names["#status"] = "status"
+            conditions.append(extra_condition)
         try:
             response = self._table.update_item(
                 Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression="SET #s = :s, outcome_note = :n, updated_at = :u REMOVE due_pk",
-                ConditionExpression="attribute_exists(SK)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": status, ":n": note, ":u": format_utc(utc_now())},
+                UpdateExpression=update,
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attr_values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -162,23 +259,225 @@ class PredictionStore:
             raise
         return SavedPrediction.from_item(response["Attributes"])
 
-    def delete(self, user_id: str, prediction_id: str) -> bool:
-        """Delete the caller's prediction and its idempotency marker; False if not found."""
+    def claim_verification(self, user_id: str, prediction_id: str, now: datetime) -> SavedPrediction | None:
+        """pending|proposed (or a stale verifying claim) -> verifying; None if someone else has it."""
         item = self._item(user_id, prediction_id)
         if item is None:
-            return False
-        self._table.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
-        self._table.delete_item(Key={"PK": item["PK"], "SK": f"REQ#{item['request_id']}"})
-        return True
+            return None
+        stale = format_utc(now - VERIFYING_STALE_AFTER)
+        return self._update(
+            item,
+            {
+                "status": PredictionStatus.VERIFYING.value,
+                "verifying_since": format_utc(now),
+                "sweep_at": format_utc(now + VERIFYING_STALE_AFTER),
+            },
+            extra_condition=(
+                "(#status IN (:pending, :proposed) OR (#status = :verifying AND verifying_since < :stale))"
+            ),
+            extra_values={
+                ":pending": PredictionStatus.PENDING.value,
+                ":proposed": PredictionStatus.PROPOSED.value,
+                ":verifying": PredictionStatus.VERIFYING.value,
+                ":stale": stale,
+            },
+        )
 
-    def due(self, user_id: str, now: datetime, limit: int) -> list[SavedPrediction]:
-        """Pending predictions whose verification date has passed, oldest first."""
+    def record_verdict(
+        self, user_id: str, prediction_id: str, verdict: Verdict, *, applies: bool
+    ) -> SavedPrediction | None:
+        """Keep the verdict in the history, then: resolve (``applies``), propose, or (a "by" call checked
+        early and not settled yet) wait for the next check. Only from verifying."""
+        item = self._item(user_id, prediction_id)
+        if item is None:
+            return None
+        stored = _dynamo(verdict.model_dump(mode="json"))
+        self._history(item, "verdict", stored)
+        if applies:
+            return self._update(
+                item,
+                {
+                    "status": PredictionStatus.RESOLVED.value,
+                    "outcome": verdict.outcome,
+                    "verdict": stored,
+                    "resolved_at": stored["checked_at"],
+                    "resolved_by": "agent",
+                },
+                remove=("due_pk", "due_sort", "sweep_shard", "sweep_at", "verifying_since", "next_check_at"),
+                statuses=(PredictionStatus.VERIFYING,),
+            )
+        date_passed = str(item["verification_date"]) <= str(stored["checked_at"])
+        if item.get("verification_mode") == "before_date" and not date_passed and verdict.outcome != "true":
+            next_check = min(item["verification_date"], format_utc(verdict.checked_at + EARLY_CHECK_EVERY))
+            return self._update(
+                item,
+                {
+                    "status": PredictionStatus.PENDING.value,
+                    "verdict": stored,
+                    "next_check_at": next_check,
+                    "sweep_at": next_check,
+                },
+                remove=("verifying_since",),
+                statuses=(PredictionStatus.VERIFYING,),
+            )
+        return self._update(
+            item,
+            {
+                "status": PredictionStatus.PROPOSED.value,
+                "verdict": stored,
+                "due_sort": f"0#{stored['checked_at']}",
+            },
+            remove=("sweep_shard", "sweep_at", "verifying_since"),
+            statuses=(PredictionStatus.VERIFYING,),
+        )
+
+    def release_verification(self, user_id: str, prediction_id: str) -> SavedPrediction | None:
+        """verifying -> pending (the verification could not run): the next sweep tries again."""
+        item = self._item(user_id, prediction_id)
+        if item is None:
+            return None
+        return self._update(
+            item,
+            {"status": PredictionStatus.PENDING.value},
+            remove=("verifying_since",),
+            statuses=(PredictionStatus.VERIFYING,),
+        )
+
+    def confirm(self, user_id: str, prediction_id: str) -> SavedPrediction | None:
+        """Accept the proposed verdict: resolved with its outcome. None unless a verdict is proposed."""
+        item = self._item(user_id, prediction_id)
+        if item is None or item.get("status") != PredictionStatus.PROPOSED.value or not item.get("verdict"):
+            return None
+        outcome = str(item["verdict"]["outcome"])
+        done = self._resolve(item, outcome, "", "user", statuses=(PredictionStatus.PROPOSED,))
+        if done is not None:
+            self._history(item, "confirm", {"outcome": outcome})
+        return done
+
+    def record_outcome(
+        self, user_id: str, prediction_id: str, outcome: Outcome, note: str
+    ) -> SavedPrediction | None:
+        """The user's own outcome (overrides a proposed verdict); correctable, never pending again."""
+        item = self._item(user_id, prediction_id)
+        if item is None:
+            return None
+        done = self._resolve(item, outcome, note, "user")
+        if done is not None:
+            self._history(item, "override", {"outcome": outcome, "note": note})
+        return done
+
+    def _resolve(
+        self,
+        item: dict[str, Any],
+        outcome: str,
+        note: str,
+        by: str,
+        statuses: tuple[PredictionStatus, ...] | None = None,
+    ) -> SavedPrediction | None:
+        now = format_utc(utc_now())
+        return self._update(
+            item,
+            {
+                "status": PredictionStatus.RESOLVED.value,
+                "outcome": outcome,
+                "outcome_note": note,
+                "resolved_at": now,
+                "resolved_by": by,
+            },
+            remove=("due_pk", "due_sort", "sweep_shard", "sweep_at", "verifying_since", "next_check_at"),
+            statuses=statuses,
+        )
+
+    def _history(self, item: dict[str, Any], kind: HistoryKind, body: dict[str, Any]) -> None:
+        at = format_utc(utc_now())
+        self._table.put_item(
+            Item={
+                "PK": item["PK"],
+                "SK": f"HIST#{item['prediction_id']}#{at}#{uuid.uuid4().hex[:8]}",
+                "kind": kind,
+                "at": at,
+                **_dynamo(body),
+            }
+        )
+
+    def history(self, user_id: str, prediction_id: str) -> list[dict[str, Any]] | None:
+        """Every verdict and every user decision on a prediction, oldest first (None if not the user's)."""
         from boto3.dynamodb.conditions import Key
 
+        if self._item(user_id, prediction_id) is None:
+            return None
         response = self._table.query(
-            IndexName="Due",
-            KeyConditionExpression=Key("due_pk").eq(user_pk(user_id))
-            & Key("verification_date").lte(format_utc(now)),
-            Limit=limit,
+            KeyConditionExpression=Key("PK").eq(user_pk(user_id))
+            & Key("SK").begins_with(f"HIST#{prediction_id}#")
         )
-        return [SavedPrediction.from_item(raw) for raw in response.get("Items", [])]
+        return [
+            {k: _plain(v) for k, v in entry.items() if k not in ("PK", "SK")}
+            for entry in response.get("Items", [])
+        ]
+
+    # ------------------------------------------------------------------ the sweep
+
+    def sweep_due(self, shard: str, now: datetime, limit: int = 1_000) -> list[dict[str, str]]:
+        """One shard's items whose check is due: keys, user_id, prediction_id and the sweep_at seen."""
+        from boto3.dynamodb.conditions import Key
+
+        found: list[dict[str, str]] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "Sweep",
+            "KeyConditionExpression": Key("sweep_shard").eq(shard) & Key("sweep_at").lte(format_utc(now)),
+        }
+        while len(found) < limit:
+            response = self._table.query(**kwargs, Limit=limit - len(found))
+            found += [
+                {k: str(item[k]) for k in ("PK", "SK", "user_id", "prediction_id", "sweep_at")}
+                for item in response.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    def mark_enqueued(self, due: dict[str, str], now: datetime) -> bool:
+        """Push the item's sweep_at past the stale window, only if no other sweep did: enqueue once."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"PK": due["PK"], "SK": due["SK"]},
+                UpdateExpression="SET sweep_at = :later, enqueued_at = :now",
+                ConditionExpression="sweep_at = :seen",
+                ExpressionAttributeValues={
+                    ":later": format_utc(now + VERIFYING_STALE_AFTER),
+                    ":now": format_utc(now),
+                    ":seen": due["sweep_at"],
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def _dynamo(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,4 +1,4 @@
-"""WebSocket message routes: makecall / cancel / resume / ping (and ``$default`` for anything else).
+"""WebSocket message routes: makecall / verify / cancel / resume / ping (``$default`` for anything else).
 
 Every problem with a client's message is answered with an ``error`` frame (stable code, plain
 words) on the same connection; the route itself always returns 200 so API Gateway keeps the
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from calledit.errors import ErrorCode, describe_validation, is_too_large
 from calledit.lifecycle import ACTIVE, MAX_ACTIVE_PER_USER, MAX_RESTARTS, TERMINAL, JobStatus, is_stale
+from calledit.prediction import PredictionStatus
 from calledit.protocol import (
     ACK_SEQ,
     CLIENT_ACTION,
@@ -31,12 +32,14 @@ from calledit.protocol import (
     Ping,
     Resume,
     StatusEvent,
+    Verify,
     encode,
     frame,
     is_terminal,
 )
 from calledit.settings import get_settings
 from calledit.storage.jobs import Job, JobExists, JobStore
+from calledit.storage.predictions import PredictionStore
 from calledit.validation import MAX_FRAME_BYTES
 from calledit.ws.events import MessageEvent
 from calledit.ws.transport import ConnectionGone, ManagementApiTransport, Transport, TransportError
@@ -99,8 +102,10 @@ class ActionHandler:
         jobs: JobStore | None = None,
         invoker: Invoker = invoke_worker,
         transport_factory: TransportFactory = ManagementApiTransport,
+        predictions: PredictionStore | None = None,
     ) -> None:
         self.jobs = jobs or JobStore()
+        self._predictions = predictions
         self.invoker = invoker
         self.transport_factory = transport_factory
 
@@ -123,6 +128,8 @@ class ActionHandler:
         logger.info("action %s", parsed.action, extra={"request_id": getattr(parsed, "request_id", None)})
         if isinstance(parsed, MakeCall):
             self._makecall(parsed, caller)
+        elif isinstance(parsed, Verify):
+            self._verify(parsed, caller)
         elif isinstance(parsed, Cancel):
             self._cancel(parsed, caller)
         elif isinstance(parsed, Resume):
@@ -130,6 +137,12 @@ class ActionHandler:
         elif isinstance(parsed, Ping):
             self._reply(caller, None, StatusEvent(status="pong", message="pong"))
         return OK
+
+    @property
+    def predictions(self) -> PredictionStore:
+        if self._predictions is None:  # created on first use: most actions never need it
+            self._predictions = PredictionStore()
+        return self._predictions
 
     # ------------------------------------------------------------------ parsing
 
@@ -194,6 +207,45 @@ class ActionHandler:
             )
             return
         self._reply(caller, rid, StatusEvent(status="accepted", message="Your call is queued."))
+        self._start(user, rid, caller)
+
+    def _verify(self, verify: Verify, caller: Caller) -> None:
+        """Start a live verification of one of the caller's saved predictions."""
+        user, rid = caller.user_id, verify.request_id
+        saved = self.predictions.get(user, verify.prediction_id)
+        if saved is None:  # missing or another user's: the same answer
+            self._fail(caller, rid, ErrorCode.NOT_FOUND, "No such prediction.")
+            return
+        if saved.status is PredictionStatus.RESOLVED:
+            self._fail(caller, rid, ErrorCode.CONFLICT, "This call is already resolved.")
+            return
+        try:
+            self.jobs.create(
+                user,
+                rid,
+                connection_id=caller.connection_id,
+                endpoint=caller.endpoint,
+                prompt=saved.prediction_statement,
+                timezone=saved.timezone,
+                kind="verification",
+                prediction_id=saved.prediction_id,
+                connected_at=caller.connected_at,
+            )
+        except JobExists:
+            self._resume(Resume(action="resume", request_id=rid, after_seq=0), caller)
+            return
+        if not self._admit(user, rid):
+            self.jobs.delete(user, rid)
+            self._fail(
+                caller,
+                rid,
+                ErrorCode.RATE_LIMITED,
+                f"You already have {MAX_ACTIVE_PER_USER} calls running; wait for one to finish "
+                f"(try again in about {RETRY_AFTER_S} s).",
+                retry_after=RETRY_AFTER_S,
+            )
+            return
+        self._reply(caller, rid, StatusEvent(status="accepted", message="Your verification is queued."))
         self._start(user, rid, caller)
 
     def _admit(self, user: str, rid: str) -> bool:

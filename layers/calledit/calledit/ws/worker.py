@@ -18,18 +18,21 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from calledit.analysis import RunReport, stream_analysis
+from calledit.agent_run import RunReport
+from calledit.analysis import stream_analysis
 from calledit.budget import RunBudget
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
 from calledit.metrics import record_run
-from calledit.protocol import CompleteEvent, Event, StatusEvent, is_terminal
+from calledit.protocol import CompleteEvent, Event, StatusEvent, VerdictEvent, is_terminal
 from calledit.providers.selection import ModelChoice
 from calledit.storage.jobs import Job, JobStore
+from calledit.storage.predictions import PredictionStore
+from calledit.verification.service import verify_saved
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport
 
@@ -102,18 +105,9 @@ class JobWorker:
             try:
                 if job.restarts:
                     await sender.send(
-                        StatusEvent(
-                            status="restarted", message="The analysis was interrupted; starting over."
-                        )
+                        StatusEvent(status="restarted", message="The run was interrupted; starting over.")
                     )
-                async for event in stream_analysis(
-                    job.prompt,
-                    job.timezone,
-                    choice=self.choice,
-                    cancel_signal=cancel,
-                    budget=self.budget,
-                    report=self.report,
-                ):
+                async for event in self._events(cancel):
                     final = event
                     await sender.send(event)
             finally:
@@ -131,7 +125,7 @@ class JobWorker:
                 status,
                 sender.frames,
                 run_id=job.run_id,
-                result=final.prediction.model_dump(mode="json") if isinstance(final, CompleteEvent) else None,
+                result=_result_of(final),
                 usage=self.report.usage.model_dump(),
             )
             self.writes += 1
@@ -161,6 +155,28 @@ class JobWorker:
             },
         )
         return status
+
+    def _events(self, cancel: threading.Event) -> AsyncIterator[Event]:
+        """The run's events: an analysis of the prompt, or a verification of a saved prediction."""
+        job = self.job
+        if job.kind == "verification":
+            return verify_saved(
+                job.user_id,
+                job.prediction_id,
+                store=PredictionStore(),
+                choice=self.choice,
+                cancel_signal=cancel,
+                budget=self.budget,
+                report=self.report,
+            )
+        return stream_analysis(
+            job.prompt,
+            job.timezone,
+            choice=self.choice,
+            cancel_signal=cancel,
+            budget=self.budget,
+            report=self.report,
+        )
 
     def _maybe_reattach(self, current: Job, sender: CoalescingSender) -> None:
         if current.attach_version == self.attach_version:
@@ -207,6 +223,15 @@ class JobWorker:
         logger.warning("lease lost: another actor restarted or finished this job; stopping")
         self.lease_lost = True
         cancel.set()
+
+
+def _result_of(final: Event) -> dict[str, Any] | None:
+    """What the job keeps as its result: the prediction, or the verdict."""
+    if isinstance(final, CompleteEvent):
+        return final.prediction.model_dump(mode="json")
+    if isinstance(final, VerdictEvent):
+        return final.model_dump(mode="json")
+    return None
 
 
 async def handle_job(

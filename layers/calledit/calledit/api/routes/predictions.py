@@ -12,8 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from calledit.api.cursor import decode_cursor, encode_cursor
 from calledit.api.identity import caller_id
 from calledit.api.schemas import DEFAULT_PAGE, MAX_PAGE, CreatePrediction, PredictionPage, RecordOutcome
-from calledit.prediction import PredictionStatus, SavedPrediction, utc_now
+from calledit.prediction import PredictionStatus, utc_now
+from calledit.saved import SavedPrediction
 from calledit.storage.predictions import PredictionStore, user_pk
+from calledit.verification.schedules import VerificationSchedules
 
 router = Router()
 
@@ -35,6 +37,8 @@ def save(body: CreatePrediction) -> Response[str]:
     saved, created = store().create(
         caller_id(router), body.request_id, body.prediction, timezone=body.timezone, model=body.model
     )
+    if created:
+        VerificationSchedules().schedule(saved)
     return Response(201 if created else 200, "application/json", saved.model_dump_json())
 
 
@@ -65,7 +69,7 @@ def list_predictions(
 
 @router.get("/predictions/due")
 def due_predictions(limit: Limit = MAX_PAGE) -> PredictionPage:
-    """Pending predictions whose verification date has passed: time to record the outcome."""
+    """Time to judge: proposed verdicts first, then pending predictions whose date has passed."""
     return PredictionPage(items=store().due(caller_id(router), utc_now(), limit))
 
 
@@ -80,10 +84,12 @@ def get_prediction(prediction_id: PredictionId) -> SavedPrediction:
 
 @router.patch("/predictions/<prediction_id>")
 def record_outcome(prediction_id: PredictionId, body: Annotated[RecordOutcome, Body()]) -> SavedPrediction:
-    """Record the outcome (true, false or inconclusive, with a note); it can be corrected later."""
+    """Record the outcome (true, false or inconclusive, with a note); it can be corrected later.
+    Same as POST /predictions/{id}/override with ``status`` for ``outcome``."""
     saved = store().record_outcome(caller_id(router), prediction_id, body.status, body.note)
     if saved is None:
         raise NotFoundError(NO_SUCH_PREDICTION)
+    VerificationSchedules().cancel(prediction_id)
     return saved
 
 
@@ -92,4 +98,5 @@ def delete_prediction(prediction_id: PredictionId) -> Response[str]:
     """Delete one of the caller's predictions."""
     if not store().delete(caller_id(router), prediction_id):
         raise NotFoundError(NO_SUCH_PREDICTION)
+    VerificationSchedules().cancel(prediction_id)
     return Response(204, "application/json", "")

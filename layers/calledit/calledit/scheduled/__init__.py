@@ -1,0 +1,1 @@
+"""Work without a connection: the periodic sweep and the queue-driven verifier."""

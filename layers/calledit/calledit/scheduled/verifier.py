@@ -1,0 +1,77 @@
+"""The scheduled verifier: the verify queue's consumer (an SQS-triggered Lambda).
+
+Each message names a prediction (from its one-time schedule or from the sweep). The verification
+runs without a connection, the prediction is updated (resolved when the verdict may apply alone,
+else proposed), and the owner is notified. A message whose prediction is already being verified or
+resolved is simply done (that is how duplicates end); a failed run releases the prediction for the
+next sweep. Only an infrastructure error returns the message to the queue (partial batch failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from calledit.agent_run import RunReport
+from calledit.protocol import ErrorEvent, Event, VerdictEvent, is_terminal
+from calledit.scheduled.notify import notify
+from calledit.storage.predictions import PredictionStore
+from calledit.verification.service import verify_saved
+
+logger = logging.getLogger(__name__)
+
+
+class VerifyMessage(BaseModel):
+    """The body of a verify-queue message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str
+    prediction_id: str
+    source: str = "schedule"
+
+
+async def verify_one(message: VerifyMessage, store: PredictionStore | None = None) -> Event | None:
+    """Run one verification to its terminal event; notify the owner when a verdict is ready."""
+    store = store or PredictionStore()
+    final: Event | None = None
+    report = RunReport()
+    async for event in verify_saved(message.user_id, message.prediction_id, store=store, report=report):
+        if is_terminal(event):
+            final = event
+    if isinstance(final, VerdictEvent):
+        saved = await asyncio.to_thread(store.get, message.user_id, message.prediction_id)
+        statement = saved.prediction_statement if saved else "your call"
+        if final.applied:
+            title = f"Resolved {final.verdict.outcome}: “{statement[:120]}”"
+        elif (
+            final.verdict.outcome == "inconclusive" and saved is not None and saved.status.value == "pending"
+        ):
+            return final  # a "by" call checked early and not settled: nothing to tell yet
+        else:
+            title = f"A verdict is ready to confirm: “{statement[:120]}”"
+        await asyncio.to_thread(notify, message.user_id, "verdict_ready", message.prediction_id, title)
+    elif isinstance(final, ErrorEvent) and final.code not in ("conflict", "not_found"):
+        logger.warning("verification failed: %s", final.code, extra={"prediction_id": message.prediction_id})
+    return final
+
+
+def handle_batch(event: dict[str, Any]) -> dict[str, Any]:
+    """Lambda (SQS trigger, ReportBatchItemFailures): verify each message in turn."""
+    failures: list[dict[str, str]] = []
+    for record in event.get("Records", []):
+        try:
+            message = VerifyMessage.model_validate(json.loads(record["body"]))
+        except (ValueError, ValidationError):
+            logger.error("dropping a malformed verify message", extra={"message_id": record.get("messageId")})
+            continue
+        try:
+            asyncio.run(verify_one(message))
+        except Exception:
+            logger.exception("verification crashed; the message goes back to the queue")
+            failures.append({"itemIdentifier": str(record.get("messageId"))})
+    return {"batchItemFailures": failures}
