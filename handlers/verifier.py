@@ -17,4 +17,4 @@ snapstart.register(snapstart.prime_worker, snapstart.after_restore)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Messages that hit an infrastructure error go back to the queue (partial batch failure)."""
-    return handle_batch(event)
+    return handle_batch(event, context)

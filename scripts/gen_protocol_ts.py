@@ -51,12 +51,12 @@ def _object(
     *,
     sent: bool = True,
 ) -> str:
-    """An interface body; fields with a default are always present in what the server sends (``sent``),
-    and optional in what a client sends."""
+    """An interface body; every field is present in what the server sends (``sent``: pydantic dumps
+    them all), and fields with a default are optional in what a client sends."""
     required = set(schema.get("required", []))
     lines = ["{"]
     for name, prop in schema["properties"].items():
-        present = name in required or (sent and ("default" in prop or name == "input"))
+        present = sent or name in required
         optional = "" if present else "?"
         lines.append(f"  {name}{optional}: {_ts_type(prop, defs)}")
     for name, ts in (extra or {}).items():
@@ -173,7 +173,7 @@ def render() -> str:
     out.append("}")
     out.append("")
     actions = []
-    for model in (protocol.MakeCall, protocol.Cancel, protocol.Resume, protocol.Ping):
+    for model in (protocol.MakeCall, protocol.Verify, protocol.Cancel, protocol.Resume, protocol.Ping):
         schema = model.model_json_schema(mode="validation")
         name = model.__name__ + "Action"
         actions.append(name)
@@ -181,7 +181,34 @@ def render() -> str:
         out.append("")
     out.append(f"export type ClientAction = {' | '.join(actions)}")
     out.append("")
+    out.extend(_rest_types(emitted))
     return "\n".join(out)
+
+
+def _rest_types(emitted: set[str]) -> list[str]:
+    """The REST bodies the browser reads and sends (docs/openapi.json has the same schemas)."""
+    from calledit.api import schemas
+    from calledit.saved import SavedPrediction
+
+    out = ["// REST bodies (calledit.api.schemas, calledit.saved)", ""]
+    sent = (SavedPrediction, schemas.PredictionPage, schemas.VerdictHistory, schemas.ErrorBody)
+    received = (schemas.RecordOutcome, schemas.Override)
+    for model in (*sent, *received):
+        schema = model.model_json_schema(mode="serialization" if model in sent else "validation")
+        local_defs = schema.pop("$defs", {})
+        for def_name, def_schema in local_defs.items():
+            if def_name in emitted:
+                continue
+            emitted.add(def_name)
+            if "enum" in def_schema:
+                out.append(f"export type {def_name} = {_ts_type(def_schema, local_defs)}")
+            else:
+                out.append(f"export interface {def_name} {_object(def_schema, local_defs)}")
+            out.append("")
+        emitted.add(model.__name__)
+        out.append(f"export interface {model.__name__} {_object(schema, local_defs, sent=model in sent)}")
+        out.append("")
+    return out
 
 
 def main() -> int:

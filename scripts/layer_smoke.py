@@ -7,13 +7,15 @@ What Lambda does with the deployed stack, as closely as one x86_64 machine can:
    wheels are for this machine's architecture instead of arm64 (arm64 wheels cannot be imported
    here). The installed requirements are cached under ``.ci/.layer-smoke/`` by a hash of
    requirements.txt, the pip flags and the interpreter; the package is copied fresh every run.
-2. Starts a moto server with the template's DynamoDB tables and Cognito user pool + app client, and
-   signs a user up and in there for a real RS256 ID token (moto serves the pool's JWKS).
+2. Starts a moto server with the template's DynamoDB tables, SQS queues, Scheduler schedule groups
+   and Cognito user pool + app client (IAM roles only get their names and ARNs), and signs a user
+   up and in there for a real RS256 ID token (moto serves the pool's JWKS).
 3. For every ``AWS::Serverless::Function`` runs a bare Python 3.12 (an empty venv, ``-I -B``) whose
    ``sys.path`` holds only the function's CodeUri, the layer's ``python/`` and what Lambda's
    runtime itself provides (boto3, after the layer), with only the function's environment from the
    template (resolved to the local resources) plus what Lambda sets; it imports the handler and
-   invokes it with complete API Gateway events (``calledit.local.events``) and a Lambda context.
+   invokes it with complete API Gateway events (``calledit.local.events``), Scheduler payloads or
+   SQS events (received from the moto queue, as Lambda's poller delivers them) and a Lambda context.
    The WebSocket management API and the Lambda Invoke API are pointed at a loopback recorder, so the
    script can check the frames the handlers post and hand the action handler's async invoke on to
    the stream worker (run with the template's ``ModelProvider`` parameter set to ``offline``).
@@ -346,6 +348,8 @@ class Function:
     timeout_s: int
     memory_mb: int
     runtime: str
+    queues: list[str] = field(default_factory=list)  # ARNs of the queues its SQS events consume
+    schedules: list[str] = field(default_factory=list)  # expressions of its Schedule/ScheduleV2 events
 
 
 class Resolver:
@@ -460,6 +464,13 @@ def functions_of(raw: dict[str, Any], resolve: Resolver) -> list[Function]:
         layers = [
             (layer.get("Ref") if isinstance(layer, dict) else layer) for layer in prop("Layers", []) or []
         ]
+        events = [e for e in (props.get("Events") or {}).values() if isinstance(e, dict)]
+        queues = [str(resolve(e["Properties"]["Queue"])) for e in events if e.get("Type") == "SQS"]
+        schedules = [
+            str(resolve(e.get("Properties", {}).get("ScheduleExpression", "")))
+            for e in events
+            if e.get("Type") in ("Schedule", "ScheduleV2")
+        ]
         out.append(
             Function(
                 logical_id=logical,
@@ -472,6 +483,8 @@ def functions_of(raw: dict[str, Any], resolve: Resolver) -> list[Function]:
                 timeout_s=int(prop("Timeout", 3)),
                 memory_mb=int(prop("MemorySize", 128)),
                 runtime=str(prop("Runtime", "")),
+                queues=queues,
+                schedules=schedules,
             )
         )
     return out
@@ -655,6 +668,9 @@ class World:
     connected_at: int = field(default_factory=ev.now_ms)
     authorizer_context: dict[str, Any] | None = None
     worker_payloads: list[dict[str, Any]] = field(default_factory=list)
+    queues: dict[str, str] = field(default_factory=dict)  # the template's queues: ARN -> URL
+    saved: list[tuple[str, str]] = field(default_factory=list)  # (user id, prediction id) a case saved
+    verify_records: list[dict[str, Any]] = field(default_factory=list)  # SQS records for the verifier
 
     def aws(self, service: str) -> Any:
         return moto_client(service, self.moto)
@@ -687,11 +703,66 @@ class World:
         return count
 
 
+#: AWS::SQS::Queue properties that are queue attributes as they are (RedrivePolicy is set once every
+#: queue exists: it names another queue's ARN).
+QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "SqsManagedSseEnabled",
+)
+
+
+def _attribute(value: Any) -> str:
+    """A CloudFormation property value as an SQS attribute string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def create_queues(
+    raw: dict[str, Any],
+    moto: str,
+    parameters: Mapping[str, str],
+    physical: dict[str, str],
+    attributes: dict[str, str],
+) -> None:
+    """Every AWS::SQS::Queue in moto (Ref: its URL; GetAtt Arn, QueueName, QueueUrl)."""
+    sqs = moto_client("sqs", moto)
+    pre = Resolver(raw, {}, {}, parameters)
+    queues = {
+        k: r.get("Properties", {})
+        for k, r in raw.get("Resources", {}).items()
+        if r.get("Type") == "AWS::SQS::Queue"
+    }
+    for logical, props in queues.items():
+        fifo = bool(pre(props.get("FifoQueue", False)))
+        name = str(pre(props.get("QueueName", f"{STACK}-{logical}{'.fifo' if fifo else ''}")))
+        settings = {k: _attribute(pre(props[k])) for k in QUEUE_ATTRIBUTES if k in props}
+        url = str(sqs.create_queue(QueueName=name, Attributes=settings)["QueueUrl"])
+        arn = str(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        )
+        physical[logical] = url
+        attributes.update({f"{logical}.Arn": arn, f"{logical}.QueueName": name, f"{logical}.QueueUrl": url})
+    resolve = Resolver(raw, physical, attributes, parameters)
+    for logical, props in queues.items():
+        policies = {k: resolve(props[k]) for k in ("RedrivePolicy", "RedriveAllowPolicy") if k in props}
+        if policies:
+            sqs.set_queue_attributes(
+                QueueUrl=physical[logical], Attributes={k: _attribute(v) for k, v in policies.items()}
+            )
+
+
 def provision(
     raw: dict[str, Any], moto: str, parameters: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, str], list[str], User]:
-    """Create the template's tables and user pool (+ clients) in moto; sign a user up and in.
-    Returns (physical ids, GetAtt values, table names, user)."""
+    """Create the template's tables, queues, schedule groups and user pool (+ clients) in moto; sign a
+    user up and in. Returns (physical ids, GetAtt values, table names, user)."""
     from calledit.local.dynamodb import create_tables
 
     resources: dict[str, Any] = raw.get("Resources", {})
@@ -701,6 +772,7 @@ def provision(
     tables: dict[str, dict[str, Any]] = {}
     for logical, res in resources.items():
         kind = res.get("Type")
+        props = res.get("Properties", {})
         if kind == "AWS::DynamoDB::Table":
             name = f"{STACK}-{logical}"
             tables[name] = res.get("Properties", {})
@@ -712,7 +784,24 @@ def provision(
         elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             physical[logical] = f"{STACK}-{logical}"
             attributes[f"{logical}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{logical}"
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            name = str(pre(props.get("Name", f"{STACK}-{logical}")))
+            group = moto_client("scheduler", moto).create_schedule_group(Name=name)
+            physical[logical] = name
+            attributes[f"{logical}.Arn"] = str(group["ScheduleGroupArn"])
+        elif kind == "AWS::IAM::Role":  # nothing to create: moto does not enforce IAM
+            name = str(pre(props.get("RoleName", f"{STACK}-{logical}")))
+            physical[logical] = name
+            attributes[f"{logical}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role{props.get('Path', '/')}{name}"
+            attributes[f"{logical}.RoleId"] = f"AROA{hashlib.sha256(name.encode()).hexdigest()[:17].upper()}"
+        elif kind in ("AWS::ApiGatewayV2::Api", "AWS::Serverless::Api"):
+            physical[logical] = ev.new_api_id()
+            scheme = "wss" if props.get("ProtocolType") == "WEBSOCKET" else "https"
+            attributes[f"{logical}.ApiEndpoint"] = (
+                f"{scheme}://{physical[logical]}.execute-api.{REGION}.amazonaws.com"
+            )
     create_tables(moto_client("dynamodb", moto), tables)
+    create_queues(raw, moto, parameters, physical, attributes)
 
     cognito = moto_client("cognito-idp", moto)
     pools = [k for k, r in resources.items() if r.get("Type") == "AWS::Cognito::UserPool"]
@@ -1154,6 +1243,23 @@ def _queue_job(fn: Function, world: World) -> dict[str, Any]:
     if not table:
         raise SmokeError(f"{fn.logical_id} has no JOBS_TABLE in its environment")
     request_id = f"smoke-{uuid.uuid4().hex[:12]}"
+    with _layer_on_moto(world):
+        JobStore(table).create(
+            world.user.sub,
+            request_id,
+            connection_id=world.connection_id,
+            endpoint=world.recorder.url,
+            prompt="It will snow in Oslo on Christmas Day 2030",
+            timezone="Europe/Oslo",
+        )
+    return {"user_id": world.user.sub, "request_id": request_id}
+
+
+@contextmanager
+def _layer_on_moto(world: World) -> Iterator[None]:
+    """The layer's own stores, in this process, against the moto server (for seeding data)."""
+    from calledit.aws import reset_clients
+
     saved = {
         k: os.environ.get(k)
         for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
@@ -1164,25 +1270,16 @@ def _queue_job(fn: Function, world: World) -> dict[str, Any]:
         AWS_SECRET_ACCESS_KEY="smoke",  # noqa: S106 - moto accepts anything
         AWS_DEFAULT_REGION=REGION,
     )
+    reset_clients()
     try:
-        from calledit.aws import reset_clients
-
-        reset_clients()
-        JobStore(table).create(
-            world.user.sub,
-            request_id,
-            connection_id=world.connection_id,
-            endpoint=world.recorder.url,
-            prompt="It will snow in Oslo on Christmas Day 2030",
-            timezone="Europe/Oslo",
-        )
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return {"user_id": world.user.sub, "request_id": request_id}
+        reset_clients()
 
 
 # --- REST API
@@ -1194,6 +1291,18 @@ def _cors_problem(result: dict[str, Any], origin: str) -> str | None:
     if headers.get("access-control-allow-origin") != origin:
         return f"no CORS header for the allowed origin {origin} (check ALLOWED_ORIGINS)"
     return None
+
+
+def _rest_common(world: World) -> dict[str, Any]:
+    """``ev.rest_event`` arguments every REST request of the run shares."""
+    return {
+        "stage": world.rest_stage,
+        "api_id": world.rest_api_id,
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "source_ip": SOURCE_IP,
+        "user_agent": BROWSER,
+    }
 
 
 def rest_case(fn: Function, world: World) -> list[Invocation]:
@@ -1208,14 +1317,7 @@ def rest_case(fn: Function, world: World) -> list[Invocation]:
         raise SmokeError(
             f"{fn.logical_id} ({fn.handler}) has no authorized GET route without path parameters"
         )
-    common: dict[str, Any] = {
-        "stage": world.rest_stage,
-        "api_id": world.rest_api_id,
-        "account_id": ACCOUNT,
-        "region": REGION,
-        "source_ip": SOURCE_IP,
-        "user_agent": BROWSER,
-    }
+    common = _rest_common(world)
     route = gets[0]
     get = ev.rest_event(
         method="GET",
@@ -1263,13 +1365,330 @@ def rest_case(fn: Function, world: World) -> list[Invocation]:
     return invocations
 
 
+#: A call whose date has passed and that the offline verifier settles alone (a calendar fact).
+DUE_CALL: dict[str, Any] = {
+    "prediction_statement": "1 January 2024 was a Monday",
+    "verification_date": "2024-01-01T22:59:59Z",
+    "date_reasoning": "The end of 1 January 2024 in Oslo.",
+    "verification_method": {
+        "source": ["A calendar"],
+        "criteria": ["1 January 2024 is a Monday"],
+        "steps": ["Look up the weekday of 1 January 2024"],
+    },
+    "verifiable_category": "current_tool_verifiable",
+    "category_reasoning": "A calendar fact: knowing the date settles it.",
+}
+DUE_CALL_TIMEZONE = "Europe/Oslo"
+#: A call whose date is years away: saving it schedules its verification.
+FUTURE_CALL: dict[str, Any] = {
+    **DUE_CALL,
+    "prediction_statement": "1 January 2030 will be a Tuesday",
+    "verification_date": "2030-01-01T22:59:59Z",
+    "date_reasoning": "The end of 1 January 2030 in Oslo.",
+    "verification_method": {
+        "source": ["A calendar"],
+        "criteria": ["1 January 2030 is a Tuesday"],
+        "steps": ["Look up the weekday of 1 January 2030"],
+    },
+}
+
+
+def predictions_case(fn: Function, world: World) -> list[Invocation]:
+    """Log Call (POST) of a call whose date has passed, for the sweeper and the verifier after it;
+    of a future call, whose verification schedule must exist when the function is given a
+    scheduler; then ``rest_case``."""
+    posts = [
+        r
+        for r in world.template.rest_routes
+        if r.function == fn.logical_id and r.method == "POST" and r.path == "/predictions" and r.authorized
+    ]
+    if not posts:
+        raise SmokeError(f"{fn.logical_id} ({fn.handler}) has no authorized POST /predictions route")
+
+    def post(call: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "request_id": f"smoke-{uuid.uuid4().hex[:12]}",
+            "prediction": call,
+            "timezone": DUE_CALL_TIMEZONE,
+            "model": "offline-heuristic",
+        }
+        return ev.rest_event(
+            method="POST",
+            resource=posts[0].path,
+            path=posts[0].path,
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {world.user.id_token}",
+                "Origin": world.origin,
+            },
+            body=json.dumps(body),
+            claims=world.user.claims,
+            **_rest_common(world),
+        )
+
+    def saved_id(outcome: Outcome) -> tuple[str | None, str | None]:
+        """(prediction id, problem) of a Log Call answer."""
+        if problem := _status(outcome, 201):
+            return None, problem
+        try:
+            item = json.loads(outcome.result.get("body") or "null")
+        except ValueError:
+            return None, f"body is not JSON: {str(outcome.result.get('body'))[:120]}"
+        if not isinstance(item, dict) or not item.get("prediction_id") or item.get("status") != "pending":
+            return None, f"expected the saved call (pending, with a prediction_id): {str(item)[:160]}"
+        return str(item["prediction_id"]), _cors_problem(outcome.result, world.origin)
+
+    def due_saved(outcome: Outcome, world: World) -> str | None:
+        prediction_id, problem = saved_id(outcome)
+        if prediction_id:
+            world.saved.append((world.user.sub, prediction_id))
+        return problem
+
+    def scheduled(outcome: Outcome, world: World) -> str | None:
+        prediction_id, problem = saved_id(outcome)
+        return problem or _schedule_problem(fn, world, str(prediction_id))
+
+    return [
+        Invocation("POST /predictions (date passed)", post(DUE_CALL), due_saved),
+        Invocation("POST /predictions (future: scheduled)", post(FUTURE_CALL), scheduled),
+        *rest_case(fn, world),
+    ]
+
+
+def _schedule_problem(fn: Function, world: World, prediction_id: str) -> str | None:
+    """When the function is given a queue and a role for schedules, the save created the prediction's
+    one-time schedule into that queue (the handler only logs a failure: the sweep is the safety net)."""
+    from botocore.exceptions import ClientError
+
+    from calledit.verification.schedules import schedule_name
+
+    env = fn.environment
+    if not (env.get("VERIFY_QUEUE_ARN") and env.get("SCHEDULER_ROLE_ARN")):
+        return None
+    group, name = env.get("SCHEDULE_GROUP", "default"), schedule_name(prediction_id)
+    try:
+        schedule = world.aws("scheduler").get_schedule(Name=name, GroupName=group)
+    except ClientError as exc:
+        return f"saved, but no schedule {name} in the group {group} ({exc}); see the function output"
+    target = schedule.get("Target") or {}
+    if target.get("Arn") != env["VERIFY_QUEUE_ARN"] or target.get("Arn") not in world.queues:
+        return f"schedule {name} targets {target.get('Arn')}, not the verify queue {env['VERIFY_QUEUE_ARN']}"
+    try:
+        payload = json.loads(target.get("Input") or "null")
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("prediction_id") != prediction_id:
+        return f"schedule {name} does not name the prediction: Input {str(target.get('Input'))[:160]}"
+    return None
+
+
+# --- verification: the periodic sweep and the verify queue's consumer
+
+
+def _seed_due_call(fn: Function, world: World) -> None:
+    """Save ``DUE_CALL`` with the layer's own store (when no POST /predictions ran before)."""
+    from calledit.prediction import Prediction
+    from calledit.storage.predictions import PredictionStore
+
+    table = fn.environment.get("PREDICTIONS_TABLE")
+    if not table:
+        raise SmokeError(f"{fn.logical_id} has no PREDICTIONS_TABLE in its environment")
+    with _layer_on_moto(world):
+        saved, _ = PredictionStore(table).create(
+            world.user.sub,
+            f"smoke-{uuid.uuid4().hex[:12]}",
+            Prediction.model_validate(DUE_CALL),
+            timezone=DUE_CALL_TIMEZONE,
+            model="offline-heuristic",
+        )
+    world.saved.append((world.user.sub, saved.prediction_id))
+
+
+def _sqs_records(world: World, url: str) -> list[dict[str, Any]]:
+    """Receive what the queue holds, as the records of the Lambda SQS event the poller would send."""
+    arn = next(a for a, u in world.queues.items() if u == url)
+    response = world.aws("sqs").receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        MessageSystemAttributeNames=["All"],
+        MessageAttributeNames=["All"],
+        WaitTimeSeconds=0,
+    )
+    records = []
+    for m in response.get("Messages", []):
+        record: dict[str, Any] = {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {
+                k: v for k, v in m.get("Attributes", {}).items() if k != "DeadLetterQueueSourceArn"
+            },
+            "messageAttributes": {
+                name: {
+                    **({"stringValue": v["StringValue"]} if "StringValue" in v else {}),
+                    **(
+                        {"binaryValue": base64.b64encode(v["BinaryValue"]).decode()}
+                        if "BinaryValue" in v
+                        else {}
+                    ),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": v["DataType"],
+                }
+                for name, v in m.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": m["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": REGION,
+        }
+        if "MD5OfMessageAttributes" in m:
+            record["md5OfMessageAttributes"] = m["MD5OfMessageAttributes"]
+        records.append(record)
+    return records
+
+
+def _names(record: dict[str, Any]) -> tuple[str, str]:
+    """(user id, prediction id) a verify message names; empty strings for a malformed body."""
+    try:
+        body = json.loads(record.get("body") or "null")
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    return str(body.get("user_id", "")), str(body.get("prediction_id", ""))
+
+
+def sweeper_case(fn: Function, world: World) -> list[Invocation]:
+    """A scheduled run: the due call (saved by POST /predictions, else by the script) is enqueued into
+    the queue of VERIFY_QUEUE_URL, which a function of the stack consumes; its record goes on to the
+    verifier."""
+    if not fn.schedules:
+        raise SmokeError(f"{fn.logical_id} ({fn.handler}) has no Schedule/ScheduleV2 event in template.yaml")
+    url = fn.environment.get("VERIFY_QUEUE_URL", "")
+    if url not in world.queues.values():
+        raise SmokeError(f"{fn.logical_id}: VERIFY_QUEUE_URL {url!r} is not a queue of template.yaml")
+    if not any(world.queues.get(arn) == url for f in world.functions.values() for arn in f.queues):
+        raise SmokeError(f"{fn.logical_id} sends to {url}, which no function of template.yaml consumes")
+    label = "due call saved by POST /predictions"
+    if not world.saved:
+        _seed_due_call(fn, world)
+        label = "due call saved by the script"
+    prediction_id = world.saved[-1][1]
+
+    def enqueued(outcome: Outcome, world: World) -> str | None:
+        if not outcome.ok:
+            return f"raised {outcome.error_type}: {outcome.error}"
+        result = outcome.result
+        if not isinstance(result, dict) or not isinstance(result.get("enqueued"), int):
+            return f"returned {str(result)[:120]} (no enqueued count)"
+        if result["enqueued"] < 1:
+            return f"enqueued nothing ({result}): the due call {prediction_id} was not swept"
+        records = _sqs_records(world, url)
+        mine = [r for r in records if _names(r)[1] == prediction_id]
+        if not mine:
+            return f"the queue holds no message for {prediction_id} (it holds {[r['body'] for r in records]})"
+        world.verify_records.append(mine[0])
+        return None
+
+    # EventBridge Scheduler's payload for a Lambda target without Input (SAM's ScheduleV2 sets none).
+    return [Invocation(f"{fn.schedules[0]}: {label}", {}, enqueued)]
+
+
+def verifier_case(fn: Function, world: World) -> list[Invocation]:
+    """The verify queue's consumer gets the sweeper's message (else one the script sends) as Lambda's
+    SQS poller delivers it: no failed item, and the call is proposed or resolved with a verdict (and
+    its owner's open connection told)."""
+    if not fn.queues:
+        raise SmokeError(f"{fn.logical_id} ({fn.handler}) has no SQS event in template.yaml")
+    if unknown := [arn for arn in fn.queues if arn not in world.queues]:
+        raise SmokeError(f"{fn.logical_id} consumes {unknown}, which are not queues of template.yaml")
+    table = fn.environment.get("PREDICTIONS_TABLE")
+    if not table:
+        raise SmokeError(f"{fn.logical_id} has no PREDICTIONS_TABLE in its environment")
+    mine = [r for r in world.verify_records if r["eventSourceARN"] in fn.queues]
+    if mine:
+        record, label = mine[-1], "message the sweeper enqueued"
+    else:
+        if not world.saved:
+            _seed_due_call(fn, world)
+        user_id, prediction_id = world.saved[-1]
+        url = world.queues[fn.queues[0]]
+        body = {"user_id": user_id, "prediction_id": prediction_id, "source": "schedule"}
+        world.aws("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(body))
+        sent = [r for r in _sqs_records(world, url) if _names(r)[1] == prediction_id]
+        if not sent:
+            raise SmokeError(f"the message sent to {url} could not be received back")
+        record, label = sent[0], "message queued by the script"
+    prediction_id = _names(record)[1]
+    connected = _is_connected(fn, world)
+
+    def verified(outcome: Outcome, world: World) -> str | None:
+        if not outcome.ok:
+            return f"raised {outcome.error_type}: {outcome.error}"
+        if outcome.result != {"batchItemFailures": []}:
+            return f"returned {str(outcome.result)[:160]}, expected no batchItemFailures"
+        item = _prediction_item(world, table, prediction_id)
+        if item is None:
+            return f"the prediction {prediction_id} is gone"
+        status = item.get("status", {}).get("S")
+        if status not in ("proposed", "resolved") or "verdict" not in item:
+            has = "with" if "verdict" in item else "without"
+            return f"the call is {status!r} {has} a verdict; expected proposed or resolved with one"
+        if connected:
+            frames = world.recorder.frames(world.connection_id, outcome.start, outcome.end)
+            told = [
+                f
+                for f in frames
+                if f.get("type") == "notification" and f.get("prediction_id") == prediction_id
+            ]
+            if not told:
+                return f"the owner's open connection got no notification frame (posted: {frames})"
+        url = world.queues[record["eventSourceARN"]]
+        world.aws("sqs").delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])  # as Lambda does
+        return None
+
+    return [Invocation(f"SQS: {label}", {"Records": [record]}, verified)]
+
+
+def _is_connected(fn: Function, world: World) -> bool:
+    """Whether the run's WebSocket connection is recorded (``$connect`` ran and ``$disconnect`` not yet)."""
+    table = fn.environment.get("CONNECTIONS_TABLE")
+    if not table:
+        return False
+    for page in world.aws("dynamodb").get_paginator("scan").paginate(TableName=table):
+        if any(v.get("S") == world.connection_id for item in page["Items"] for v in item.values()):
+            return True
+    return False
+
+
+def _prediction_item(world: World, table: str, prediction_id: str) -> dict[str, Any] | None:
+    """The prediction's item (DynamoDB JSON) as the verifier left it."""
+    pages = (
+        world.aws("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table,
+            FilterExpression="prediction_id = :id AND begins_with(SK, :pred)",
+            ExpressionAttributeValues={":id": {"S": prediction_id}, ":pred": {"S": "PRED#"}},
+            ConsistentRead=True,
+        )
+    )
+    for page in pages:
+        for item in page["Items"]:
+            return dict(item)
+    return None
+
+
 #: Handler module -> what to invoke it with. A new function needs an entry (it fails until it has one).
 CASES: dict[str, Case] = {
     "ws_authorizer": Case(10, authorizer_case),
     "ws_connect": Case(20, connect_case),
     "ws_actions": Case(30, actions_case),
     "stream_worker": Case(40, worker_case),
-    "predictions": Case(50, rest_case),
+    "predictions": Case(50, predictions_case),
+    "sweeper": Case(60, sweeper_case),
+    "verifier": Case(70, verifier_case),
     "ws_disconnect": Case(90, disconnect_case),
 }
 
@@ -1426,6 +1845,22 @@ def run_stack(
             )
             apis = [r for r in raw["Resources"].values() if r.get("Type") == "AWS::Serverless::Api"]
             stage = apis[0].get("Properties", {}).get("StageName", "prod") if apis else "prod"
+
+            def api_id(kind: str, protocol: str | None = None) -> str:
+                """The id of the template's one API of ``kind`` (what its !Ref gave), else a new one."""
+                found = [
+                    physical[k]
+                    for k, r in raw["Resources"].items()
+                    if r.get("Type") == kind
+                    and (protocol is None or r.get("Properties", {}).get("ProtocolType") == protocol)
+                ]
+                return found[0] if len(found) == 1 else ev.new_api_id()
+
+            queues = {
+                attributes[f"{k}.Arn"]: physical[k]
+                for k, r in raw["Resources"].items()
+                if r.get("Type") == "AWS::SQS::Queue"
+            }
             world = World(
                 moto=moto,
                 recorder=recorder,
@@ -1435,6 +1870,9 @@ def run_stack(
                 user=user,
                 origin=origins.split(",")[0].strip(),
                 rest_stage=str(resolve(stage)),
+                queues=queues,
+                ws_api_id=api_id("AWS::ApiGatewayV2::Api", "WEBSOCKET"),
+                rest_api_id=api_id("AWS::Serverless::Api"),
             )
             rows = run_cases(world, exe, layer, layer_dirs, only)
     finally:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ROOT / "handlers"
 if str(HANDLERS) not in sys.path:  # Lambda imports handler modules from the CodeUri root
     sys.path.insert(0, str(HANDLERS))
+SUPPORT = ROOT / "tests" / "support"  # test doubles shared by several test folders
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
 
 TABLE_ENV = {
     "PredictionsTable": "PREDICTIONS_TABLE",
@@ -83,3 +87,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run browser tests last: Playwright's sync API keeps an event loop running on the main thread
     for the rest of the session, which asyncio tests collected after it cannot share."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+# ---------------------------------------------------------------------------------------------- REST
+
+Call = Callable[..., tuple[int, Any, dict[str, str]]]
+
+
+@pytest.fixture
+def api(aws: dict[str, str]) -> Call:
+    """Invoke the REST Lambda handler; returns (status, decoded body, headers)."""
+    import predictions
+    from calledit.api.app import reset_apps
+    from calledit.local.lambdas import LambdaContext
+
+    reset_apps()
+
+    def call(method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+        from rest_events import rest_event
+
+        response = predictions.handler(rest_event(method, path, **kwargs), LambdaContext.named("predictions"))
+        body = response.get("body") or ""
+        headers = dict(response.get("headers") or {})
+        headers.update({k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
+        return response["statusCode"], (json.loads(body) if body else None), headers
+
+    return call

@@ -8,6 +8,7 @@ import { AuthService, type Session } from './services/auth'
 import { CallSession } from './services/callSession'
 import { PredictionService } from './services/predictions'
 import { WebSocketService, type ConnectionState } from './services/websocket'
+import type { NotificationFrame } from './types'
 
 type Route = 'call' | 'calls' | 'due'
 const ROUTES: { id: Route; label: string }[] = [
@@ -31,7 +32,23 @@ export function App({ config }: { config: AppConfig }) {
   // The call in progress lives here, above the tabs: switching tabs or reloading keeps it.
   const call = useMemo(() => new CallSession(socket), [socket])
 
+  // Verdicts that arrive while the app is open: announced, and the lists reload.
+  const [notice, setNotice] = useState<NotificationFrame | null>(null)
+  const [refreshKey, setRefreshKey] = useState(0)
+
   useEffect(() => socket.onStateChange(setConnection), [socket])
+  useEffect(
+    () =>
+      socket.onNotification((frame) => {
+        setNotice(frame)
+        setRefreshKey((k) => k + 1)
+      }),
+    [socket],
+  )
+  useEffect(() => {
+    // Open the socket once signed in, so scheduled verdicts reach this tab.
+    if (session) socket.connect().catch(() => undefined)
+  }, [socket, session])
   useEffect(() => () => socket.close(), [socket])
   useEffect(() => {
     if (session) void call.restore()
@@ -75,8 +92,15 @@ export function App({ config }: { config: AppConfig }) {
         {session && route === 'call' && (
           <MakeCall session={call} api={api} onSaved={() => go('calls')} userKey={session.email} />
         )}
-        {session && route === 'calls' && <MyCalls api={api} />}
-        {session && route === 'due' && <DueList api={api} />}
+        {session && notice && (
+          <div role="status" className="banner notice">
+            {notice.title}{' '}
+            <a href="#/due" onClick={() => setNotice(null)}>Review it</a>{' '}
+            <button type="button" className="link" onClick={() => setNotice(null)}>Dismiss</button>
+          </div>
+        )}
+        {session && route === 'calls' && <MyCalls api={api} socket={socket} refreshKey={refreshKey} />}
+        {session && route === 'due' && <DueList api={api} socket={socket} refreshKey={refreshKey} />}
       </main>
       <footer className="muted">Signed in as {session?.email ?? '—'}</footer>
     </div>

@@ -74,7 +74,7 @@ export interface CompleteFrame {
   content: string
   prediction: Prediction
   model: string
-  usage?: Usage
+  usage: Usage
   request_id: string | null
   seq: number
 }
@@ -89,12 +89,12 @@ export interface Evidence {
 export interface Verdict {
   outcome: "true" | "false" | "inconclusive"
   confidence: number
-  evidence?: Evidence[]
+  evidence: Evidence[]
   reasoning: string
   checked_at: string
   model: string
   mode: "at_date" | "before_date"
-  usage?: Usage
+  usage: Usage
 }
 
 export interface VerdictFrame {
@@ -188,6 +188,12 @@ export interface MakeCallAction {
   request_id: string
 }
 
+export interface VerifyAction {
+  action: "verify"
+  request_id: string
+  prediction_id: string
+}
+
 export interface CancelAction {
   action: "cancel"
   request_id: string
@@ -203,4 +209,69 @@ export interface PingAction {
   action: "ping"
 }
 
-export type ClientAction = MakeCallAction | CancelAction | ResumeAction | PingAction
+export type ClientAction = MakeCallAction | VerifyAction | CancelAction | ResumeAction | PingAction
+
+// REST bodies (calledit.api.schemas, calledit.saved)
+
+export type PredictionStatus = "pending" | "verifying" | "proposed" | "resolved"
+
+export interface SavedPrediction {
+  prediction_id: string
+  request_id: string
+  user_id: string
+  created_at: string
+  updated_at: string
+  timezone: string
+  model: string
+  status: PredictionStatus
+  outcome: "true" | "false" | "inconclusive" | null
+  outcome_note: string
+  resolved_at: string | null
+  resolved_by: "user" | "agent" | null
+  verdict: Verdict | null
+  verification_mode: "at_date" | "before_date"
+  next_check_at: string | null
+  prediction_statement: string
+  verification_date: string
+  date_reasoning: string
+  verification_method: VerificationMethod
+  verifiable_category: string
+  category_reasoning: string
+  initial_status: "pending"
+}
+
+export interface PredictionPage {
+  items: SavedPrediction[]
+  next_cursor: string | null
+}
+
+export interface HistoryEntry {
+  kind: "verdict" | "confirm" | "override"
+  at: string
+  outcome: "true" | "false" | "inconclusive" | null
+  confidence: number | null
+  evidence: Evidence[]
+  reasoning: string | null
+  model: string | null
+  mode: string | null
+  note: string | null
+}
+
+export interface VerdictHistory {
+  items: HistoryEntry[]
+}
+
+export interface ErrorBody {
+  code: string
+  message: string
+}
+
+export interface RecordOutcome {
+  status: "true" | "false" | "inconclusive"
+  note?: string
+}
+
+export interface Override {
+  outcome: "true" | "false" | "inconclusive"
+  note?: string
+}

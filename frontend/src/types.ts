@@ -1,32 +1,35 @@
 // Wire types come from the Python protocol (protocol.gen.ts, generated); REST types mirror
 // docs/openapi.json (the Python side is the source of truth for both).
-import type { Prediction, VerifiableCategory } from './protocol.gen'
+import type { SavedPrediction, VerifiableCategory } from './protocol.gen'
 
 export type {
   CompleteFrame,
   ErrorCode,
   ErrorFrame,
+  Evidence,
+  HistoryEntry,
+  NotificationFrame,
   Prediction,
+  PredictionPage,
+  PredictionStatus,
+  SavedPrediction,
   ServerFrame,
   StatusFrame,
   StatusName,
   TextFrame,
   ToolFrame,
+  Verdict,
+  VerdictFrame,
   VerifiableCategory,
 } from './protocol.gen'
 
-export type PredictionStatus = 'pending' | 'true' | 'false' | 'inconclusive'
+export type Outcome = NonNullable<SavedPrediction['outcome']>
+export const OUTCOMES: readonly Outcome[] = ['true', 'false', 'inconclusive']
 
-export interface SavedPrediction extends Prediction {
-  prediction_id: string
-  request_id: string
-  user_id: string
-  created_at: string
-  updated_at: string
-  timezone: string
-  model: string
-  status: PredictionStatus
-  outcome_note: string
+export const OUTCOME_LABELS: Record<Outcome, string> = {
+  true: 'Came true',
+  false: 'Did not happen',
+  inconclusive: 'Inconclusive',
 }
 
 export const CATEGORY_LABELS: Record<VerifiableCategory, string> = {

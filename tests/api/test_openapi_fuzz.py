@@ -10,10 +10,10 @@ from urllib.parse import parse_qsl
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from rest_events import rest_event
 
 from calledit.api.app import openapi_document
-
-from .conftest import Context, rest_event
+from calledit.local.lambdas import LambdaContext
 
 
 def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -28,7 +28,7 @@ def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     body = environ["wsgi.input"].read(length).decode("utf-8", "replace") if length else None
     query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)) or None
     event = rest_event(environ["REQUEST_METHOD"], path, user="fuzzer", query=query, raw_body=body)
-    response = predictions.handler(event, Context())
+    response = predictions.handler(event, LambdaContext.named("predictions"))
     headers = {**(response.get("headers") or {})}
     headers.update({k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()})
     start_response(f"{response['statusCode']} X", list(headers.items()))

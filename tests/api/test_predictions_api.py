@@ -105,13 +105,17 @@ def test_status_filter_and_outcomes(api: Any) -> None:
     a = save(api, "a")[1]["prediction_id"]
     save(api, "b")
     status, updated, _ = api("PATCH", f"/predictions/{a}", body={"status": "true", "note": "It did snow."})
-    assert status == 200 and updated["status"] == "true" and updated["outcome_note"] == "It did snow."
-    _, trues, _ = api("GET", "/predictions", query={"status": "true"})
+    assert status == 200 and updated["status"] == "resolved" and updated["outcome"] == "true"
+    assert updated["outcome_note"] == "It did snow." and updated["resolved_by"] == "user"
+    _, trues, _ = api("GET", "/predictions", query={"outcome": "true"})
+    _, resolved, _ = api("GET", "/predictions", query={"status": "resolved"})
     _, pending, _ = api("GET", "/predictions", query={"status": "pending"})
-    assert [p["prediction_id"] for p in trues["items"]] == [a]
+    assert (
+        [p["prediction_id"] for p in trues["items"]] == [a] == [p["prediction_id"] for p in resolved["items"]]
+    )
     assert len(pending["items"]) == 1 and pending["items"][0]["prediction_id"] != a
     status, corrected, _ = api("PATCH", f"/predictions/{a}", body={"status": "inconclusive"})
-    assert status == 200 and corrected["status"] == "inconclusive"
+    assert status == 200 and corrected["status"] == "resolved" and corrected["outcome"] == "inconclusive"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from scripted_model import ScriptedModel, Step, tool_results
 from strands.types.exceptions import ModelThrottledException
 
 from calledit.agent_run import RunReport
@@ -13,8 +14,6 @@ from calledit.analysis import analyse
 from calledit.budget import RunBudget
 from calledit.protocol import CompleteEvent, ErrorEvent, Event, ToolEvent
 from calledit.providers.selection import ModelChoice
-
-from .scripted_model import ScriptedModel, Step, tool_results
 
 STATEMENT = "Bitcoin will close above 150k by March 2027"
 FAST = RunBudget(throttle_retry_delay_s=0, timeout_s=60)

@@ -30,6 +30,21 @@ def _post(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
         return data
 
 
+def _weather_call(statement: str, date: str) -> dict[str, Any]:
+    return {
+        "prediction_statement": statement,
+        "verification_date": date,
+        "date_reasoning": "The end of the day in Paris.",
+        "verification_method": {
+            "source": ["Météo-France"],
+            "criteria": ["Snow observed"],
+            "steps": ["Check records"],
+        },
+        "verifiable_category": "api_tool_verifiable",
+        "category_reasoning": "Weather observations are needed.",
+    }
+
+
 def test_sign_in_stream_log_list_and_judge(page: Any, app_url: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     errors = console_errors(page)
@@ -57,32 +72,56 @@ def test_sign_in_stream_log_list_and_judge(page: Any, app_url: str) -> None:
     page.get_by_text(PROMPT).wait_for()
     page.screenshot(path=str(ARTIFACTS / "3-my-calls.png"), full_page=True)
 
-    # A call whose date has passed, saved through the REST API with the same session's token.
+    # A call whose date has passed, saved through the REST API with the same session's token: its
+    # schedule fires at once, the offline verifier cannot settle the weather and proposes
+    # "inconclusive", and this open tab is told.
     token = page.evaluate("() => JSON.parse(localStorage.getItem('calledit.session')).idToken")
-    past = {
-        "prediction_statement": "It will snow in Paris on 1 January 2026",
-        "verification_date": "2026-01-01T22:59:59Z",
-        "date_reasoning": "The end of 1 January 2026 in Paris.",
-        "verification_method": {
-            "source": ["Météo-France"],
-            "criteria": ["Snow observed"],
-            "steps": ["Check records"],
-        },
-        "verifiable_category": "api_tool_verifiable",
-        "category_reasoning": "Weather observations are needed.",
-    }
+    past = _weather_call("It will snow in Paris on 1 January 2026", "2026-01-01T22:59:59Z")
     _post(f"{app_url}/api/predictions", token, {"request_id": "e2e-past", "prediction": past})
+    page.get_by_role("status").filter(has_text="A verdict is ready to confirm").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Review it").click()
 
-    page.get_by_role("link", name="Due").click()
-    page.get_by_text(past["prediction_statement"]).wait_for()
-    page.get_by_label("It did not").check()
-    page.get_by_label("Note (optional)").fill("Mild and dry.")
-    page.get_by_role("button", name="Record outcome").click()
-    page.get_by_text("Nothing is due").wait_for()
+    item = page.get_by_role("listitem").filter(has_text=past["prediction_statement"])
+    verdict = item.get_by_role("region", name="Verdict")
+    verdict.get_by_text("Inconclusive").first.wait_for()
+    assert "no web access" in verdict.inner_text()
+    verdict.get_by_role("button", name="Override").click()
+    verdict.get_by_label("Did not happen").check()
+    verdict.get_by_label("Note (optional)").fill("Mild and dry.")
+    verdict.get_by_role("button", name="Save my outcome").click()
+    item.get_by_text("Resolved by you").wait_for()
     page.screenshot(path=str(ARTIFACTS / "4-judged.png"), full_page=True)
 
     page.get_by_role("link", name="My Calls").click()
     page.get_by_label("Show").select_option("false")
     page.get_by_text("Note: Mild and dry.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "5-filtered.png"), full_page=True)
+    assert errors == []
+
+
+def test_verify_now_streams_and_confirm_resolves(page: Any, app_url: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors = console_errors(page)
+    sign_up(page, app_url)
+    token = page.evaluate("() => JSON.parse(localStorage.getItem('calledit.session')).idToken")
+    call = _weather_call("It will snow in Paris on 1 January 2030", "2030-01-01T22:59:59Z")
+    _post(f"{app_url}/api/predictions", token, {"request_id": "e2e-later", "prediction": call})
+
+    page.get_by_role("link", name="My Calls").click()
+    item = page.get_by_role("listitem").filter(has_text=call["prediction_statement"])
+    item.get_by_text("Pending").wait_for()
+    item.get_by_role("button", name="Verify now").click()
+    item.get_by_role("list", name="Tools used").get_by_role("listitem").filter(
+        has_text="Checking current time"
+    ).wait_for(timeout=30_000)
+    confirm = item.get_by_role("button", name="Confirm: Inconclusive")
+    confirm.wait_for(timeout=30_000)
+    assert "Verdict to confirm" in item.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "6-verified.png"), full_page=True)
+    confirm.click()
+    item.get_by_text("Resolved by you").wait_for()
+    assert item.get_by_role("button", name="Verify now").count() == 0
+    page.get_by_role("link", name="Due").click()
+    page.get_by_role("heading", name="Time to judge").wait_for()
+    page.get_by_text("Nothing is due").wait_for()
     assert errors == []

@@ -84,7 +84,7 @@ class Client:
             frame = json.loads(msg.data)
             if frame.get("request_id") == request_id:
                 frames.append(frame)
-                if frame["type"] in ("complete", "error") and frame["seq"] > 0:
+                if frame["type"] in ("complete", "error", "verdict") and frame["seq"] > 0:
                     return frames
 
 

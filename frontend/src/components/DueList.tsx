@@ -1,56 +1,13 @@
-import { MAX_NOTE_CHARS } from '../protocol.gen'
 import { useCallback, useEffect, useState } from 'react'
-import { countdown, formatLocal } from '../format'
 import type { PredictionService } from '../services/predictions'
+import type { WebSocketService } from '../services/websocket'
 import type { SavedPrediction } from '../types'
+import { CallItem } from './CallItem'
+import { replaceItem } from './MyCalls'
 import { errorMessage, RetryAlert } from './RetryAlert'
 
-type Outcome = 'true' | 'false' | 'inconclusive'
-
-function Judge({ item, api, onDone }: { item: SavedPrediction; api: PredictionService; onDone: () => unknown }) {
-  const [outcome, setOutcome] = useState<Outcome | ''>('')
-  const [note, setNote] = useState('')
-  const [error, setError] = useState<string | null>(null)
-  const [saving, setSaving] = useState(false)
-  const group = `outcome-${item.prediction_id}`
-
-  async function record() {
-    if (!outcome) return
-    setSaving(true)
-    setError(null)
-    try {
-      await api.recordOutcome(item.prediction_id, outcome, note)
-      void onDone()
-    } catch (e) {
-      setError(errorMessage(e, 'Could not record the outcome.'))
-    } finally {
-      setSaving(false)
-    }
-  }
-
-  return (
-    <li className="card call">
-      <p className="statement">“{item.prediction_statement}”</p>
-      <p className="muted">Was due {formatLocal(item.verification_date)} ({countdown(item.verification_date)})</p>
-      <fieldset>
-        <legend>What happened?</legend>
-        {(['true', 'false', 'inconclusive'] as Outcome[]).map((value) => (
-          <label key={value} className="radio">
-            <input type="radio" name={group} value={value} checked={outcome === value} onChange={() => setOutcome(value)} />
-            {value === 'true' ? 'It came true' : value === 'false' ? 'It did not' : 'Inconclusive'}
-          </label>
-        ))}
-      </fieldset>
-      <label htmlFor={`note-${item.prediction_id}`}>Note (optional)</label>
-      <input id={`note-${item.prediction_id}`} value={note} maxLength={MAX_NOTE_CHARS} onChange={(e) => setNote(e.target.value)} />
-      <button type="button" className="primary" disabled={!outcome || saving} onClick={() => void record()}>Record outcome</button>
-      {error && <p role="alert" className="error">{error}</p>}
-    </li>
-  )
-}
-
-/** Pending calls whose date has passed: time to record what happened. */
-export function DueList({ api }: { api: PredictionService }) {
+/** Time to judge: proposed verdicts first (the server orders them), then pending calls past their date. */
+export function DueList({ api, socket, refreshKey = 0 }: { api: PredictionService; socket: WebSocketService; refreshKey?: number }) {
   const [items, setItems] = useState<SavedPrediction[]>([])
   const [error, setError] = useState<string | null>(null)
   const [loaded, setLoaded] = useState(false)
@@ -73,20 +30,24 @@ export function DueList({ api }: { api: PredictionService }) {
 
   useEffect(() => {
     void fetchDue()
-  }, [fetchDue])
+  }, [fetchDue, refreshKey])
 
-  /** Retry, or refresh after an outcome is recorded: the old error goes away at once. */
   function reload() {
     setError(null)
     return fetchDue()
   }
+
+  // A settled call stays on screen with its result until the next load.
+  const onChange = useCallback((updated: SavedPrediction) => setItems((current) => replaceItem(current, updated)), [])
 
   return (
     <section aria-labelledby="due-title">
       <h2 id="due-title">Time to judge</h2>
       {error && <RetryAlert message={error} onRetry={reload} />}
       {loaded && !error && items.length === 0 && <p className="muted">Nothing is due. Check back when a date passes.</p>}
-      <ul className="calls">{items.map((item) => <Judge key={item.prediction_id} item={item} api={api} onDone={reload} />)}</ul>
+      <ul className="calls">
+        {items.map((item) => <CallItem key={item.prediction_id} item={item} api={api} socket={socket} onChange={onChange} judge />)}
+      </ul>
     </section>
   )
 }

@@ -1,5 +1,8 @@
 import { useId, useState } from 'react'
-import type { CallState, ToolChip } from '../services/callSession'
+import type { StreamLog, ToolChip } from '../services/streamLog'
+
+/** What the panel shows: the run's log and its phase (a new phase collapses the transcript). */
+export type StreamView = StreamLog & { phase: string }
 
 const TOOL_STATE: Record<ToolChip['status'], string> = { running: 'running', success: 'done', error: 'failed' }
 const TOOL_MARK: Record<ToolChip['status'], string> = { running: '…', success: '✓', error: '✗' }
@@ -13,7 +16,7 @@ function Chip({ tool }: { tool: ToolChip }) {
   )
 }
 
-function Transcript({ state }: { state: CallState }) {
+function Transcript({ state }: { state: StreamView }) {
   return (
     <ol className="transcript">
       {state.transcript.map((item, i) =>
@@ -35,9 +38,9 @@ function Transcript({ state }: { state: CallState }) {
  * the model's latest sentence, and the whole transcript behind "Show the full analysis" (collapsed
  * again once the card is complete).
  */
-export function StreamPanel({ state }: { state: CallState }) {
+export function StreamPanel({ state, noun = 'analysis' }: { state: StreamView; noun?: string }) {
   // Expanded while the call is in the phase it was opened in: completing the card collapses it.
-  const [openedIn, setOpenedIn] = useState<CallState['phase'] | null>(null)
+  const [openedIn, setOpenedIn] = useState<string | null>(null)
   const expanded = openedIn === state.phase
   const transcriptId = useId()
   return (
@@ -52,9 +55,9 @@ export function StreamPanel({ state }: { state: CallState }) {
       {state.transcript.length > 0 && (
         <>
           <button type="button" className="link" aria-expanded={expanded} aria-controls={transcriptId} onClick={() => setOpenedIn(expanded ? null : state.phase)}>
-            {expanded ? 'Hide the full analysis' : 'Show the full analysis'}
+            {expanded ? `Hide the full ${noun}` : `Show the full ${noun}`}
           </button>
-          <div id={transcriptId} hidden={!expanded} aria-label="Full analysis">
+          <div id={transcriptId} hidden={!expanded} aria-label={`Full ${noun}`}>
             {expanded && <Transcript state={state} />}
           </div>
         </>

@@ -3,7 +3,8 @@ import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { AuthService, Session } from '../services/auth'
 import { ApiError, type Page, type PredictionService } from '../services/predictions'
-import type { Prediction, SavedPrediction } from '../types'
+import type { WebSocketService } from '../services/websocket'
+import type { Prediction, SavedPrediction, ServerFrame, Verdict } from '../types'
 import { DueList } from './DueList'
 import { LogCallButton } from './LogCallButton'
 import { MyCalls } from './MyCalls'
@@ -47,12 +48,51 @@ const SAVED: SavedPrediction = {
   timezone: 'Europe/Paris',
   model: 'offline-heuristic',
   status: 'pending',
+  outcome: null,
   outcome_note: '',
+  resolved_at: null,
+  resolved_by: null,
+  verdict: null,
+  next_check_at: '2026-11-02T10:00:00Z',
 }
+
+const VERDICT: Verdict = {
+  outcome: 'true',
+  confidence: 0.72,
+  evidence: [
+    { source: 'Index provider', url: 'https://example.com/close', finding: 'The index closed at 7100.', retrieved_at: '2027-04-01T08:00:00Z' },
+    { source: 'Forum', url: 'javascript:alert(1)', finding: 'Someone said so.', retrieved_at: '2027-04-01T08:00:00Z' },
+  ],
+  reasoning: 'The close was above 7000.',
+  checked_at: '2027-04-01T08:00:00Z',
+  model: 'offline-verifier',
+  mode: 'at_date',
+  usage: { input_tokens: 10, output_tokens: 20, model_calls: 2, turns: 3 },
+}
+const PROPOSED: SavedPrediction = { ...SAVED, prediction_id: 'p9', status: 'proposed', verdict: VERDICT, prediction_statement: 'Proposed one' }
+const RESOLVED = (item: SavedPrediction, outcome: 'true' | 'false' | 'inconclusive'): SavedPrediction => ({
+  ...item,
+  status: 'resolved',
+  outcome,
+  resolved_by: 'user',
+  resolved_at: '2027-04-02T08:00:00Z',
+})
 
 const page = (items: SavedPrediction[], next_cursor: string | null = null): Page => ({ items, next_cursor })
 const networkError = () => new ApiError(0, 'network', 'Cannot reach the server. Check your connection and retry.')
 const asApi = (fake: Partial<Record<keyof PredictionService, unknown>>) => fake as unknown as PredictionService
+
+/** A socket whose verify() records the frame handler, so a test can stream frames to it. */
+function fakeSocket() {
+  const handlers: ((frame: ServerFrame) => void)[] = []
+  const verify = vi.fn((_id: string, onFrame: (frame: ServerFrame) => void) => {
+    handlers.push(onFrame)
+    return Promise.resolve('v-1')
+  })
+  const socket = { verify, cancel: vi.fn(), forget: vi.fn() } as unknown as WebSocketService
+  return { socket, verify, send: (frame: ServerFrame) => handlers.at(-1)?.(frame) }
+}
+const noSocket = fakeSocket().socket
 
 /** Heading levels in document order: each may go at most one level deeper than the one before it. */
 function expectHeadingsInOrder(container: HTMLElement, start: number) {
@@ -99,7 +139,7 @@ describe('LogCallButton', () => {
 describe('DueList', () => {
   it('shows a failed load in words with a Retry that loads again', async () => {
     const due = vi.fn<PredictionService['due']>().mockRejectedValueOnce(networkError()).mockResolvedValueOnce(page([SAVED]))
-    const { container } = render(<DueList api={asApi({ due })} />)
+    const { container } = render(<DueList api={asApi({ due })} socket={noSocket} />)
     expect(await screen.findByRole('alert')).toHaveTextContent('Cannot reach the server. Check your connection and retry.')
     expect(due).toHaveBeenCalledTimes(1)
     await userEvent.setup().click(screen.getByRole('button', { name: 'Retry' }))
@@ -109,52 +149,133 @@ describe('DueList', () => {
     expectHeadingsInOrder(container, 2)
   })
 
-  it('records an outcome, then refreshes the list', async () => {
-    const due = vi.fn<PredictionService['due']>().mockResolvedValueOnce(page([SAVED])).mockResolvedValueOnce(page([]))
-    const recordOutcome = vi.fn<PredictionService['recordOutcome']>().mockResolvedValue({ ...SAVED, status: 'true' })
-    render(<DueList api={asApi({ due, recordOutcome })} />)
+  it('records the user\'s own outcome, and the call shows it resolved', async () => {
+    const due = vi.fn<PredictionService['due']>().mockResolvedValueOnce(page([SAVED]))
+    const override = vi.fn<PredictionService['override']>().mockResolvedValue({ ...RESOLVED(SAVED, 'true'), outcome_note: 'Closed at 7100' })
+    render(<DueList api={asApi({ due, override })} socket={noSocket} />)
     const user = userEvent.setup()
-    await user.click(await screen.findByRole('radio', { name: 'It came true' }))
+    await user.click(await screen.findByRole('radio', { name: 'Came true' }))
     await user.type(screen.getByLabelText('Note (optional)'), 'Closed at 7100')
     await user.click(screen.getByRole('button', { name: 'Record outcome' }))
-    expect(await screen.findByText(/Nothing is due/)).toBeInTheDocument()
-    expect(recordOutcome).toHaveBeenCalledWith('p1', 'true', 'Closed at 7100')
-    expect(due).toHaveBeenCalledTimes(2)
+    const item = screen.getByRole('listitem', { name: /S&P 500/ })
+    expect(await within(item).findByText(/Resolved by you/)).toHaveTextContent('Note: Closed at 7100')
+    expect(within(item).getByText('Came true', { selector: '.badge' })).toBeInTheDocument()
+    expect(within(item).queryByRole('button', { name: 'Verify now' })).not.toBeInTheDocument()
+    expect(override).toHaveBeenCalledWith('p1', 'true', 'Closed at 7100')
+  })
+
+  it('confirms a proposed verdict in one tap', async () => {
+    const due = vi.fn<PredictionService['due']>().mockResolvedValueOnce(page([PROPOSED, SAVED]))
+    const confirm = vi.fn<PredictionService['confirm']>().mockResolvedValue(RESOLVED(PROPOSED, 'true'))
+    const { container } = render(<DueList api={asApi({ due, confirm })} socket={noSocket} />)
+    const [first] = await screen.findAllByRole('listitem', { name: /Proposed one|S&P/ })
+    expect(within(first).getByText('Verdict to confirm')).toBeInTheDocument()
+    expect(within(first).getByText('72% confident')).toBeInTheDocument()
+    await userEvent.setup().click(within(first).getByRole('button', { name: 'Confirm: Came true' }))
+    expect(await within(first).findByText(/Resolved by you/)).toBeInTheDocument()
+    expect(confirm).toHaveBeenCalledWith('p9')
+    expectHeadingsInOrder(container, 2)
+  })
+})
+
+describe('VerdictCard', () => {
+  it('links evidence only over http(s), and overrides with the user\'s outcome', async () => {
+    const due = vi.fn<PredictionService['due']>().mockResolvedValueOnce(page([PROPOSED]))
+    const override = vi.fn<PredictionService['override']>().mockResolvedValue(RESOLVED(PROPOSED, 'false'))
+    render(<DueList api={asApi({ due, override })} socket={noSocket} />)
+    const verdict = await screen.findByRole('region', { name: 'Verdict' })
+    expect(within(verdict).getByRole('link', { name: 'Index provider' })).toHaveAttribute('href', 'https://example.com/close')
+    expect(within(verdict).getByRole('link', { name: 'Index provider' })).toHaveAttribute('rel', 'noopener noreferrer')
+    expect(within(verdict).queryByRole('link', { name: 'Forum' })).not.toBeInTheDocument()
+    expect(within(verdict).getByText('The close was above 7000.')).toBeInTheDocument()
+    const user = userEvent.setup()
+    const toggle = within(verdict).getByRole('button', { name: 'Override' })
+    expect(toggle).toHaveAttribute('aria-expanded', 'false')
+    await user.click(toggle)
+    expect(toggle).toHaveAttribute('aria-expanded', 'true')
+    await user.click(within(verdict).getByRole('radio', { name: 'Did not happen' }))
+    await user.click(within(verdict).getByRole('button', { name: 'Save my outcome' }))
+    expect(await screen.findByText('Did not happen', { selector: '.badge' })).toBeInTheDocument()
+    expect(override).toHaveBeenCalledWith('p9', 'false', '')
+  })
+})
+
+describe('Verify now', () => {
+  it('streams the check live, then shows the recorded verdict', async () => {
+    const { socket, verify, send } = fakeSocket()
+    const list = vi.fn<PredictionService['list']>().mockResolvedValue(page([SAVED]))
+    const get = vi.fn<PredictionService['get']>().mockResolvedValue({ ...PROPOSED, prediction_id: 'p1', prediction_statement: SAVED.prediction_statement })
+    render(<MyCalls api={asApi({ list, get })} socket={socket} />)
+    const user = userEvent.setup()
+    await user.click(await screen.findByRole('button', { name: 'Verify now' }))
+    expect(verify).toHaveBeenCalledWith('p1', expect.any(Function))
+    send({ type: 'status', request_id: 'v-1', seq: 1, status: 'running', message: 'Verifying your call with offline-verifier' })
+    send({ type: 'text', request_id: 'v-1', seq: 2, content: 'Reading the index page.\n' })
+    send({ type: 'tool', request_id: 'v-1', seq: 3, name: 'fetch_url', tool_use_id: 't1', phase: 'start', status: 'running', input: { url: 'https://example.com' }, label: 'Reading a web page', result: null })
+    expect(await screen.findByText('Verifying your call with offline-verifier')).toBeInTheDocument()
+    expect(screen.getByText('Reading a web page')).toBeInTheDocument()
+    expect(screen.getByLabelText('Latest step')).toHaveTextContent('Reading the index page.')
+    expect(screen.getByRole('button', { name: 'Stop checking' })).toBeInTheDocument()
+    send({ type: 'verdict', request_id: 'v-1', seq: 4, prediction_id: 'p1', verdict: VERDICT, applied: false })
+    expect(await screen.findByRole('button', { name: 'Confirm: Came true' })).toBeInTheDocument()
+    expect(get).toHaveBeenCalledWith('p1')
+  })
+
+  it('says why a check could not run', async () => {
+    const { socket, send } = fakeSocket()
+    const list = vi.fn<PredictionService['list']>().mockResolvedValue(page([SAVED]))
+    render(<MyCalls api={asApi({ list })} socket={socket} />)
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Verify now' }))
+    send({ type: 'error', request_id: 'v-1', seq: 0, code: 'conflict', message: 'This call is being verified right now.', retry_after: null })
+    expect(await screen.findByRole('alert')).toHaveTextContent('This call is being verified right now.')
+    expect(screen.getByRole('button', { name: 'Verify again' })).toBeInTheDocument()
   })
 })
 
 describe('MyCalls', () => {
   it('says it is loading from the first render, then lists the calls with a status in words', async () => {
     const list = vi.fn<PredictionService['list']>().mockResolvedValue(page([SAVED]))
-    const { container } = render(<MyCalls api={asApi({ list })} />)
+    const { container } = render(<MyCalls api={asApi({ list })} socket={noSocket} />)
     expect(screen.getByRole('status')).toHaveTextContent('Loading…')
     expect(screen.queryByText(/No calls yet/)).not.toBeInTheDocument()
-    const item = (await screen.findByText(/S&P 500 will close above 7000/)).closest('li')!
+    const item = await screen.findByRole('listitem', { name: /S&P 500 will close above 7000/ })
     expect(within(item).getByText('Pending')).toBeInTheDocument()
     expect(screen.queryByRole('status')).not.toBeInTheDocument()
-    expect(list).toHaveBeenCalledWith({ status: '', cursor: null })
+    expect(list).toHaveBeenCalledWith({ status: undefined, outcome: undefined, cursor: null })
+    expect(list).toHaveBeenCalledWith({ status: 'proposed', limit: 20 })
     expectHeadingsInOrder(container, 2)
+  })
+
+  it('shows verdicts waiting for the user first, once', async () => {
+    const list = vi.fn<PredictionService['list']>((options = {}) =>
+      Promise.resolve(options.status === 'proposed' ? page([PROPOSED]) : page([SAVED, PROPOSED])),
+    )
+    render(<MyCalls api={asApi({ list })} socket={noSocket} />)
+    await screen.findByText(/S&P 500/)
+    const names = screen.getAllByRole('listitem').filter((li) => li.classList.contains('call')).map((li) => li.querySelector('.statement')?.textContent)
+    expect(names).toEqual(['“Proposed one”', '“The S&P 500 will close above 7000 by March 2027”'])
   })
 
   it('reloads for a new filter, loads more pages, and retries a failed load', async () => {
     const list = vi.fn<PredictionService['list']>()
       .mockResolvedValueOnce(page([SAVED]))
-      .mockResolvedValueOnce(page([{ ...SAVED, prediction_id: 'p2', status: 'true', prediction_statement: 'It snows' }], 'c2'))
+      .mockResolvedValueOnce(page([]))
+      .mockResolvedValueOnce(page([{ ...RESOLVED(SAVED, 'true'), prediction_id: 'p2', prediction_statement: 'It snows' }], 'c2'))
       .mockRejectedValueOnce(networkError())
-      .mockResolvedValueOnce(page([{ ...SAVED, prediction_id: 'p3', status: 'true', prediction_statement: 'It rains' }]))
-    render(<MyCalls api={asApi({ list })} />)
+      .mockResolvedValueOnce(page([{ ...RESOLVED(SAVED, 'true'), prediction_id: 'p3', prediction_statement: 'It rains' }]))
+    render(<MyCalls api={asApi({ list })} socket={noSocket} />)
     const user = userEvent.setup()
     await screen.findByText(/S&P 500/)
     await user.selectOptions(screen.getByLabelText('Show'), 'Came true')
     expect(await screen.findByText(/It snows/)).toBeInTheDocument()
     expect(screen.queryByText(/S&P 500/)).not.toBeInTheDocument()
-    expect(list).toHaveBeenLastCalledWith({ status: 'true', cursor: null })
+    expect(list).toHaveBeenLastCalledWith({ status: undefined, outcome: 'true', cursor: null })
     await user.click(screen.getByRole('button', { name: 'Load more' }))
     expect(await screen.findByRole('alert')).toHaveTextContent('Cannot reach the server.')
-    expect(list).toHaveBeenLastCalledWith({ status: 'true', cursor: 'c2' })
+    expect(list).toHaveBeenLastCalledWith({ status: undefined, outcome: 'true', cursor: 'c2' })
     await user.click(screen.getByRole('button', { name: 'Retry' }))
     expect(await screen.findByText(/It rains/)).toBeInTheDocument()
-    expect(list).toHaveBeenLastCalledWith({ status: 'true', cursor: null })
+    expect(list).toHaveBeenLastCalledWith({ status: undefined, outcome: 'true', cursor: null })
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
   })
 })

@@ -62,7 +62,7 @@ describe('CallSession', () => {
     expect(state.tools[0].status).toBe('success')
     expect(state.transcript.map((item) => item.kind)).toEqual(['text', 'tool', 'text'])
     expect(state.draft.prediction_statement).toEqual({ text: 'Rain in Paris', partial: true })
-    socket.emit({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic' })
+    socket.emit({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic', usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 2 } })
     state = session.getSnapshot()
     expect(state.phase).toBe('complete')
     expect(state.result?.prediction).toEqual(PREDICTION)

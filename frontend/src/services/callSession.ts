@@ -1,34 +1,21 @@
 // The current call, held above the tabs: switching to My Calls and back, or reloading the page,
 // keeps it. The request id is kept in sessionStorage and the call is resumed on load (the server
 // replays its frames from the job's log). Components read it with useSyncExternalStore.
-import { isTerminal, type CompleteFrame, type ErrorCode, type ServerFrame, type ToolFrame } from '../protocol.gen'
+import { isTerminal, type CompleteFrame, type ErrorCode, type ServerFrame } from '../protocol.gen'
 import { DraftBuilder, type PredictionDraft } from '../stream/predictionDraft'
+import { lastLine, proseOf, withText, withTool, type StreamLog } from './streamLog'
 import type { WebSocketService } from './websocket'
+
+export type { ToolChip, TranscriptItem } from './streamLog'
+export { proseOf } from './streamLog'
 
 export type CallPhase = 'idle' | 'starting' | 'running' | 'complete' | 'error' | 'cancelled'
 
-export interface ToolChip {
-  id: string
-  name: string
-  label: string
-  status: ToolFrame['status']
-  input: Record<string, unknown>
-  result: string | null
-}
-
-export type TranscriptItem = { kind: 'text'; text: string } | { kind: 'tool'; tool: ToolChip }
-
-export interface CallState {
+export interface CallState extends StreamLog {
   requestId: string | null
   prompt: string
   timezone: string
   phase: CallPhase
-  /** The last status line: announced to screen readers (changes are rare, never per chunk). */
-  status: string
-  /** The model's latest prose sentence, without the JSON it streams. */
-  liveLine: string
-  transcript: TranscriptItem[]
-  tools: ToolChip[]
   draft: PredictionDraft
   result: CompleteFrame | null
   error: { code: ErrorCode | 'client'; message: string; retryAfter: number | null } | null
@@ -56,20 +43,6 @@ function initial(prompt = '', timezone = ''): CallState {
     result: null,
     error: null,
   }
-}
-
-/** Prose only: fenced blocks (closed or still open) and a bare prediction object are not prose. */
-export function proseOf(text: string): string {
-  let prose = text.replace(/```[\s\S]*?(```|$)/g, '')
-  const bare = prose.search(/\{\s*"prediction_statement"/)
-  if (bare >= 0) prose = prose.slice(0, bare)
-  return prose
-}
-
-function lastLine(prose: string): string {
-  const lines = prose.split('\n').map((line) => line.trim()).filter(Boolean)
-  const line = lines.at(-1) ?? ''
-  return line.length > 240 ? `…${line.slice(-239)}` : line
 }
 
 export class CallSession {
@@ -170,7 +143,7 @@ export class CallSession {
         this.onText(frame.content)
         break
       case 'tool':
-        this.onTool(frame)
+        this.set(withTool(this.state, frame))
         break
       case 'complete':
         this.set({
@@ -194,28 +167,11 @@ export class CallSession {
 
   private onText(content: string): void {
     this.text += content
-    const transcript = [...this.state.transcript]
-    const last = transcript.at(-1)
-    if (last?.kind === 'text') transcript[transcript.length - 1] = { kind: 'text', text: last.text + content }
-    else transcript.push({ kind: 'text', text: content })
-    this.set({ transcript, draft: this.builder.push(content), liveLine: lastLine(proseOf(this.text)) })
-  }
-
-  private onTool(frame: ToolFrame): void {
-    const chip: ToolChip = {
-      id: frame.tool_use_id,
-      name: frame.name,
-      label: frame.label || frame.name,
-      status: frame.status,
-      input: frame.input ?? {},
-      result: frame.result,
-    }
-    const known = this.state.tools.some((t) => t.id === chip.id)
-    const tools = known ? this.state.tools.map((t) => (t.id === chip.id ? chip : t)) : [...this.state.tools, chip]
-    const transcript: TranscriptItem[] = known
-      ? this.state.transcript.map((item) => (item.kind === 'tool' && item.tool.id === chip.id ? { kind: 'tool', tool: chip } : item))
-      : [...this.state.transcript, { kind: 'tool', tool: chip }]
-    this.set({ tools, transcript })
+    this.set({
+      transcript: withText(this.state.transcript, content),
+      draft: this.builder.push(content),
+      liveLine: lastLine(proseOf(this.text)),
+    })
   }
 
   private remember(stored: Stored): void {

@@ -18,7 +18,23 @@ describe('PredictionService', () => {
   it('turns API errors into plain messages', async () => {
     const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(422, { code: 'bad_request', message: 'prediction.verification_date: bad' })))
     const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
-    await expect(api.recordOutcome('id', 'true', '')).rejects.toMatchObject({ status: 422, message: 'prediction.verification_date: bad' })
+    await expect(api.override('id', 'true', '')).rejects.toMatchObject({ status: 422, message: 'prediction.verification_date: bad' })
+  })
+
+  it('confirms, overrides and reads the history on the prediction\'s own paths', async () => {
+    const fetchFn = vi.fn<typeof fetch>(() => Promise.resolve(reply(200, { items: [] })))
+    const api = new PredictionService('http://api', () => Promise.resolve('T'), fetchFn)
+    await api.confirm('a/b')
+    await api.override('p1', 'false', 'It rained')
+    expect(await api.history('p1')).toEqual([])
+    await api.list({ outcome: 'true' })
+    const calls = fetchFn.mock.calls.map(([url, init = {}]) => [init.method, url, init.body ?? null])
+    expect(calls).toEqual([
+      ['POST', 'http://api/predictions/a%2Fb/confirm', null],
+      ['POST', 'http://api/predictions/p1/override', JSON.stringify({ outcome: 'false', note: 'It rained' })],
+      ['GET', 'http://api/predictions/p1/verdicts', null],
+      ['GET', 'http://api/predictions?outcome=true&limit=10', null],
+    ])
   })
 
   it('falls back to plain words when the error body is not the API shape', async () => {

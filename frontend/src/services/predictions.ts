@@ -1,10 +1,7 @@
 // REST client for the predictions API. Errors carry the API's {code, message} in plain words.
-import type { Prediction, PredictionStatus, SavedPrediction } from '../types'
+import type { HistoryEntry, Outcome, Prediction, PredictionPage, PredictionStatus, SavedPrediction } from '../types'
 
-export interface Page {
-  items: SavedPrediction[]
-  next_cursor: string | null
-}
+export type Page = PredictionPage
 
 export class ApiError extends Error {
   readonly status: number
@@ -55,9 +52,12 @@ export class PredictionService {
     return this.request('POST', '/predictions', { request_id: requestId, prediction, model, timezone })
   }
 
-  list(options: { status?: PredictionStatus | ''; cursor?: string | null; limit?: number } = {}): Promise<Page> {
+  list(
+    options: { status?: PredictionStatus | ''; outcome?: Outcome | ''; cursor?: string | null; limit?: number } = {},
+  ): Promise<Page> {
     const params = new URLSearchParams()
     if (options.status) params.set('status', options.status)
+    if (options.outcome) params.set('outcome', options.outcome)
     if (options.cursor) params.set('cursor', options.cursor)
     params.set('limit', String(options.limit ?? 10))
     return this.request('GET', `/predictions?${params.toString()}`)
@@ -67,8 +67,23 @@ export class PredictionService {
     return this.request('GET', '/predictions/due')
   }
 
-  recordOutcome(id: string, status: Exclude<PredictionStatus, 'pending'>, note: string): Promise<SavedPrediction> {
-    return this.request('PATCH', `/predictions/${encodeURIComponent(id)}`, { status, note })
+  get(id: string): Promise<SavedPrediction> {
+    return this.request('GET', `/predictions/${encodeURIComponent(id)}`)
+  }
+
+  /** Accept the proposed verdict: the call is resolved with its outcome. */
+  confirm(id: string): Promise<SavedPrediction> {
+    return this.request('POST', `/predictions/${encodeURIComponent(id)}/confirm`)
+  }
+
+  /** Set the outcome yourself: replaces a proposed verdict, or judges a call without one. */
+  override(id: string, outcome: Outcome, note: string): Promise<SavedPrediction> {
+    return this.request('POST', `/predictions/${encodeURIComponent(id)}/override`, { outcome, note })
+  }
+
+  /** Every verdict and every confirm or override, oldest first. */
+  history(id: string): Promise<HistoryEntry[]> {
+    return this.request<{ items: HistoryEntry[] }>('GET', `/predictions/${encodeURIComponent(id)}/verdicts`).then((h) => h.items)
   }
 
   remove(id: string): Promise<void> {

@@ -65,6 +65,35 @@ afterEach(() => {
 })
 
 describe('WebSocketService', () => {
+  it('sends verify for a saved prediction and ends the request at its verdict', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.verify('p-1', (f) => frames.push(f))
+    expect(socket.sent.at(-1)).toEqual({ action: 'verify', prediction_id: 'p-1', request_id: 'req-1' })
+    const verdict = {
+      outcome: 'inconclusive', confidence: 0, evidence: [], reasoning: 'Nothing settles it.',
+      checked_at: '2027-01-01T00:00:00Z', model: 'offline-verifier', mode: 'at_date',
+      usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 1 },
+    }
+    socket.receive({ type: 'verdict', request_id: 'req-1', seq: 1, prediction_id: 'p-1', verdict, applied: false } as never)
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 2, content: 'late' } as never)
+    expect(frames.map((f) => f.type)).toEqual(['verdict'])
+  })
+
+  it('hands notifications (no request id) to their listeners, and nothing else', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    const seen: string[] = []
+    const stop = svc.onNotification((f) => seen.push(f.title))
+    socket.receive({ type: 'notification', request_id: null, seq: 0, kind: 'verdict_ready', prediction_id: 'p-1', title: 'Resolved true: rain' } as never)
+    socket.receive({ type: 'notification', request_id: null, seq: 0, kind: 'bogus', prediction_id: 'p-1', title: 'x' } as never)
+    socket.receive({ type: 'text', request_id: null, seq: 0, content: 'stray' } as never)
+    stop()
+    socket.receive({ type: 'notification', request_id: null, seq: 0, kind: 'due', prediction_id: 'p-2', title: 'after stop' } as never)
+    expect(seen).toEqual(['Resolved true: rain'])
+  })
+
   it('connects with the token in the query string and correlates frames by request id', async () => {
     const svc = service()
     const socket = await connected(svc)

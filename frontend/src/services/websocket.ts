@@ -3,10 +3,11 @@
 // correlation, seq de-duplication, resume after a reconnect, and a watchdog that asks the server
 // about a call that went silent (a dead worker is then restarted or failed: never silence).
 import { parseFrame } from '../frames'
-import { isTerminal, type ClientAction, type ServerFrame } from '../protocol.gen'
+import { isTerminal, type ClientAction, type NotificationFrame, type ServerFrame } from '../protocol.gen'
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'
 export type FrameHandler = (frame: ServerFrame) => void
+export type NotificationHandler = (frame: NotificationFrame) => void
 
 export interface SocketLike {
   readyState: number
@@ -42,6 +43,7 @@ export class WebSocketService {
   private socket: SocketLike | null = null
   private calls = new Map<string, Call>()
   private stateListeners = new Set<(state: ConnectionState) => void>()
+  private notificationListeners = new Set<NotificationHandler>()
   private heartbeat: ReturnType<typeof setInterval> | null = null
   private watchdog: ReturnType<typeof setInterval> | null = null
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
@@ -63,6 +65,12 @@ export class WebSocketService {
   onStateChange(listener: (state: ConnectionState) => void): () => void {
     this.stateListeners.add(listener)
     return () => this.stateListeners.delete(listener)
+  }
+
+  /** Frames that belong to no request: a verdict ready, a call due (request_id null). */
+  onNotification(listener: NotificationHandler): () => void {
+    this.notificationListeners.add(listener)
+    return () => this.notificationListeners.delete(listener)
   }
 
   private setState(state: ConnectionState): void {
@@ -163,7 +171,11 @@ export class WebSocketService {
 
   private dispatch(raw: unknown): void {
     const frame = parseFrame(raw)
-    if (!frame || frame.request_id === null) return
+    if (!frame) return
+    if (frame.request_id === null) {
+      if (frame.type === 'notification') this.notificationListeners.forEach((listener) => listener(frame))
+      return
+    }
     const call = this.calls.get(frame.request_id)
     if (!call) return
     call.lastFrameAt = this.now()
@@ -183,11 +195,20 @@ export class WebSocketService {
   }
 
   /** Start a call; frames for it go to onFrame. Returns the request id. */
-  async makeCall(prompt: string, timezone: string, onFrame: FrameHandler): Promise<string> {
+  makeCall(prompt: string, timezone: string, onFrame: FrameHandler): Promise<string> {
+    return this.start((requestId) => ({ action: 'makecall', prompt, timezone, request_id: requestId }), onFrame)
+  }
+
+  /** Verify a saved prediction now; frames (ending with a verdict) go to onFrame. Returns the request id. */
+  verify(predictionId: string, onFrame: FrameHandler): Promise<string> {
+    return this.start((requestId) => ({ action: 'verify', prediction_id: predictionId, request_id: requestId }), onFrame)
+  }
+
+  private async start(action: (requestId: string) => ClientAction, onFrame: FrameHandler): Promise<string> {
     await this.connect()
     const requestId = (this.options.newRequestId ?? (() => crypto.randomUUID()))()
     this.calls.set(requestId, { onFrame, lastSeq: 0, lastFrameAt: this.now() })
-    this.send({ action: 'makecall', prompt, timezone, request_id: requestId })
+    this.send(action(requestId))
     return requestId
   }
 

@@ -1,4 +1,5 @@
-"""Command line: ``calledit call "<prediction>"`` streams an analysis; ``calledit eval`` scores the
+"""Command line: ``calledit call "<prediction>"`` streams an analysis; ``calledit verify`` runs one
+verification (of a statement, or of a saved prediction by id); ``calledit eval`` scores the
 configured model on the evaluation dataset; ``calledit dev`` runs the local stack.
 
 Exit codes: 0 ok, 1 model/runtime failure, 2 bad input, 130 interrupted. Failures are one line on
@@ -12,6 +13,7 @@ import asyncio
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,9 +21,19 @@ from pathlib import Path
 from typing import TextIO
 
 from calledit.errors import BadInput, CallError, ErrorCode
-from calledit.protocol import CompleteEvent, ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent
+from calledit.protocol import (
+    CompleteEvent,
+    ErrorEvent,
+    Event,
+    StatusEvent,
+    TextEvent,
+    ToolEvent,
+    VerdictEvent,
+)
+from calledit.saved import UNSAVED
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+_PREDICTION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _BAD_INPUT_CODES = {ErrorCode.BAD_REQUEST, ErrorCode.TOO_LARGE}
 
 
@@ -66,6 +78,9 @@ class _Printer:
         elif isinstance(event, CompleteEvent):
             self._newline()
             self.out.write(render_prediction(event.prediction.model_dump(mode="json"), event.model))
+        elif isinstance(event, VerdictEvent):
+            self._newline()
+            self.out.write(render_verdict(event))
         elif isinstance(event, ErrorEvent):
             self._newline()
             self.err.write(f"error ({event.code}): {event.message}\n")
@@ -109,6 +124,34 @@ def render_prediction(prediction: dict[str, object], model: str) -> str:
     return "\n".join(lines)
 
 
+def render_verdict(event: VerdictEvent) -> str:
+    """A verdict as a readable block: outcome, confidence, evidence with links, reasoning."""
+    verdict = event.verdict
+    evidence = [
+        f"{'Evidence' if i == 0 else '':<13}- {e.source}: {e.finding}" + (f" <{e.url}>" if e.url else "")
+        for i, e in enumerate(verdict.evidence)
+    ] or [f"{'Evidence':<13}none found"]
+    if event.prediction_id == UNSAVED:
+        settled = "would resolve the call by itself" if event.applied else "would be proposed to the owner"
+    else:
+        settled = (
+            "applied: the call is resolved" if event.applied else "proposed: confirm or override in the app"
+        )
+    lines = [
+        "",
+        "─" * 60,
+        f"{'Outcome':<13}{verdict.outcome} ({round(verdict.confidence * 100)}% confident)",
+        *evidence,
+        f"{'Reasoning':<13}{verdict.reasoning}",
+        f"{'Checked':<13}{_local(verdict.checked_at.isoformat())} ({verdict.mode})",
+        f"{'Verdict':<13}{settled}",
+        f"{'Model':<13}{verdict.model}",
+        "─" * 60,
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _local(utc_iso: str) -> str:
     try:
         return (
@@ -146,6 +189,52 @@ async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     if isinstance(final, ErrorEvent):
         return EXIT_BAD_INPUT if final.code in _BAD_INPUT_CODES else EXIT_FAILURE
+    return EXIT_FAILURE
+
+
+def _emit(args: argparse.Namespace, printer: _Printer, out: TextIO, event: Event) -> None:
+    if args.events:
+        out.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        out.flush()
+    elif not args.json or isinstance(event, ErrorEvent):
+        printer(event)
+
+
+async def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Verify a saved prediction (an id, with --user) or a statement analysed first, then verified."""
+    from calledit.verification.run import stream_verification
+
+    printer = _Printer(out, err)
+    final: Event | None = None
+    if _PREDICTION_ID.match(args.target):
+        if not args.user:
+            raise BadInput("verifying a saved prediction needs its owner: --user <user id>")
+        from calledit.storage.predictions import PredictionStore
+        from calledit.verification.service import verify_saved
+
+        stream = verify_saved(args.user, args.target, store=PredictionStore())
+    else:
+        from calledit.analysis import stream_analysis
+        from calledit.saved import SavedPrediction
+
+        async for event in stream_analysis(_read_prompt(args.target), args.timezone):
+            final = event
+            if isinstance(event, (CompleteEvent, ErrorEvent)) or args.events:
+                _emit(args, printer, out, event)
+        if not isinstance(final, CompleteEvent):
+            return _exit_code(final)
+        stream = stream_verification(SavedPrediction.unsaved(final.prediction, args.timezone, final.model))
+    async for event in stream:
+        final = event
+        _emit(args, printer, out, event)
+    if isinstance(final, VerdictEvent) and args.json:
+        out.write(json.dumps(final.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK if isinstance(final, VerdictEvent) else _exit_code(final)
+
+
+def _exit_code(final: Event | None) -> int:
+    if isinstance(final, ErrorEvent) and final.code in _BAD_INPUT_CODES:
+        return EXIT_BAD_INPUT
     return EXIT_FAILURE
 
 
@@ -196,6 +285,18 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--json", action="store_true", help="print only the final prediction as JSON")
     mode.add_argument("--events", action="store_true", help="print every protocol event as a JSON line")
     call.add_argument("--verbose", "-v", action="store_true", help="show logs, with tracebacks, on stderr")
+    verify = sub.add_parser("verify", help="verify a statement, or a saved prediction by id, now")
+    verify.add_argument(
+        "target", help="a prediction statement (analysed first; - reads stdin) or a saved prediction's id"
+    )
+    verify.add_argument("--user", help="owner of the saved prediction (its user id) when target is an id")
+    verify.add_argument(
+        "--timezone", "-z", default=os.environ.get("TZ") or "UTC", help="IANA timezone, e.g. Europe/Paris"
+    )
+    verify_mode = verify.add_mutually_exclusive_group()
+    verify_mode.add_argument("--json", action="store_true", help="print only the verdict as JSON")
+    verify_mode.add_argument("--events", action="store_true", help="print every protocol event as JSON")
+    verify.add_argument("--verbose", "-v", action="store_true", help="show logs, with tracebacks, on stderr")
     evaluation = sub.add_parser("eval", help="score the configured model on the evaluation dataset")
     evaluation.add_argument("--dataset", type=Path, help="a JSON-lines dataset (default: the bundled one)")
     evaluation.add_argument("--limit", type=int, default=0, help="only the first N cases")
@@ -226,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.write("error: the local stack needs extra packages: pip install -e '.[local]'\n")
                 return EXIT_FAILURE
             return int(importlib.import_module("calledit.local.cli").run_dev(args))
+        if args.command == "verify":
+            return asyncio.run(_verify(args, out, err))
         args.prompt = _read_prompt(args.prompt)
         return asyncio.run(_call(args, out, err))
     except CallError as exc:

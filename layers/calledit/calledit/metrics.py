@@ -11,6 +11,7 @@ import os
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from calledit.protocol import Event, VerdictEvent
 from calledit.usage import Usage
 
 DEFAULT_NAMESPACE = "CalledIt"
@@ -31,3 +32,16 @@ def record_run(
     metrics.add_metric(name="JobWrites", unit=MetricUnit.Count, value=job_writes)
     if first_frame_ms is not None:
         metrics.add_metric(name="FirstFrameLatency", unit=MetricUnit.Milliseconds, value=first_frame_ms)
+
+
+def record_verification(*, final: Event | None, usage: Usage) -> None:
+    """One scheduled verification: how it ended and its spend. No dimensions: a batch may hold
+    several, and dimensions are per flush."""
+    if isinstance(final, VerdictEvent):
+        name = "VerdictsApplied" if final.applied else "VerdictsProposed"
+    else:
+        name = "VerificationsFailed"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="VerificationInputTokens", unit=MetricUnit.Count, value=usage.input_tokens)
+    metrics.add_metric(name="VerificationOutputTokens", unit=MetricUnit.Count, value=usage.output_tokens)
+    metrics.add_metric(name="VerificationModelCalls", unit=MetricUnit.Count, value=usage.model_calls)

@@ -9,11 +9,15 @@ from pydantic import BaseModel, Field, model_validator
 from calledit.prediction import (
     LEGACY_OUTCOME_STATUSES,
     Outcome,
+    Prediction,
     PredictionStatus,
     UtcDatetime,
     VerificationMethod,
+    utc_now,
 )
 from calledit.verdict import Verdict, VerificationMode
+
+UNSAVED = "unsaved"  # the id of a prediction verified without being stored
 
 
 class SavedPrediction(BaseModel):
@@ -54,3 +58,21 @@ class SavedPrediction(BaseModel):
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> SavedPrediction:
         return cls.model_validate({k: v for k, v in item.items() if k in cls.model_fields})
+
+    @classmethod
+    def unsaved(cls, prediction: Prediction, timezone: str, model: str) -> SavedPrediction:
+        """A prediction as if just saved, for verifying without storing (``calledit verify``)."""
+        now = utc_now()
+        return cls.model_validate(
+            {
+                **prediction.model_dump(mode="json"),
+                "prediction_id": UNSAVED,
+                "request_id": UNSAVED,
+                "user_id": "local",
+                "created_at": now,
+                "updated_at": now,
+                "timezone": timezone,
+                "model": model,
+                "status": PredictionStatus.PENDING,
+            }
+        )

@@ -26,6 +26,7 @@ class Settings:
     token_audience: str
     verify_queue_url: str = ""
     verify_queue_arn: str = ""
+    verify_dead_letters_arn: str = ""
     scheduler_role_arn: str = ""
     schedule_group: str = "default"
 
@@ -45,6 +46,7 @@ class Settings:
             token_audience=env.get("CALLEDIT_TOKEN_AUDIENCE", ""),
             verify_queue_url=env.get("VERIFY_QUEUE_URL", ""),
             verify_queue_arn=env.get("VERIFY_QUEUE_ARN", ""),
+            verify_dead_letters_arn=env.get("VERIFY_DEAD_LETTERS_ARN", ""),
             scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
             schedule_group=env.get("SCHEDULE_GROUP", "default"),
         )

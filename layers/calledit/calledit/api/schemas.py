@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -10,6 +10,7 @@ from calledit.prediction import Outcome, Prediction, VerificationMethod
 from calledit.protocol import RequestId
 from calledit.saved import SavedPrediction
 from calledit.validation import MAX_NOTE_CHARS
+from calledit.verdict import Evidence
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -77,7 +78,7 @@ class HistoryEntry(BaseModel):
     at: str = Field(description="When (UTC, ISO-8601 with Z)")
     outcome: Outcome | None = None
     confidence: float | None = None
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[Evidence] = []
     reasoning: str | None = None
     model: str | None = None
     mode: str | None = None

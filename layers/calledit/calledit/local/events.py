@@ -567,3 +567,40 @@ def rest_event(
         "body": body,
         "isBase64Encoded": is_base64,
     }
+
+
+# ---------------------------------------------------------------------------------- SQS
+
+
+def sqs_record(
+    body: str,
+    *,
+    queue_arn: str = f"arn:aws:sqs:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:verify",
+    message_id: str | None = None,
+    receipt_handle: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+    message_attributes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One record of the SQS event a queue's event source mapping sends Lambda."""
+    import hashlib
+
+    now = str(now_ms())
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": receipt_handle or base64.b64encode(secrets.token_bytes(48)).decode(),
+        "body": body,
+        "attributes": dict(
+            attributes
+            or {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": now,
+                "SenderId": DEFAULT_ACCOUNT_ID,
+                "ApproximateFirstReceiveTimestamp": now,
+            }
+        ),
+        "messageAttributes": dict(message_attributes or {}),
+        "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }

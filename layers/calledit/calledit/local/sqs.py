@@ -54,6 +54,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
+from calledit.local.events import sqs_record
 from calledit.local.template import ACCOUNT, REGION
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,10 @@ class QueueConfig:
     maximum_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     receive_message_wait_time_seconds: int = 0
 
+    def __post_init__(self) -> None:
+        if (self.dead_letter_queue is None) != (self.max_receive_count is None):
+            raise ValueError("a redrive policy needs both dead_letter_queue and max_receive_count")
+
     def attributes(self) -> dict[str, str]:
         out = {
             "VisibilityTimeout": str(self.visibility_timeout),
@@ -156,7 +161,7 @@ class QueueConfig:
             out["RedrivePolicy"] = json.dumps(
                 {
                     "deadLetterTargetArn": queue_arn(self.dead_letter_queue),
-                    "maxReceiveCount": self.max_receive_count or 1,
+                    "maxReceiveCount": self.max_receive_count,
                 },
                 separators=(",", ":"),
             )
@@ -374,15 +379,13 @@ class SQS:
         for consumer in self._consumers:
             consumer.tasks.clear()
         self._flusher = None
+        self._loop = None  # long polls still waiting return now (empty)
+        self._loop_thread = None
+        for name in list(self._waiters):
+            self._wake(name)
         with self._lock:
             self._dirty.update(self._queues)
         await asyncio.to_thread(self._flush)
-        for waiters in self._waiters.values():
-            for waiter in waiters:
-                waiter.cancel()
-        self._waiters.clear()
-        self._loop = None
-        self._loop_thread = None
 
     def _load(self) -> None:
         if not self.dir.is_dir():
@@ -772,7 +775,7 @@ class SQS:
                 pending = [m.visible_at for m in target.messages.values() if m.visible_at > now]
                 name = target.name
             remaining = deadline - loop.time()
-            if taken or remaining <= 0:
+            if taken or remaining <= 0 or self._loop is None:
                 return taken
             if pending:
                 remaining = min(remaining, max(min(pending) - now, 0.0) + 0.001)
@@ -845,14 +848,15 @@ class SQS:
 
     @staticmethod
     def _record(queue: str, message: _Message) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "messageId": message.id,
-            "receiptHandle": message.receipt,
-            "body": message.body,
-            "attributes": {
+        record = sqs_record(
+            message.body,
+            queue_arn=queue_arn(queue),
+            message_id=message.id,
+            receipt_handle=message.receipt,
+            attributes={
                 k: v for k, v in message.system_attributes().items() if k != "DeadLetterQueueSourceArn"
             },
-            "messageAttributes": {
+            message_attributes={
                 name: {
                     **({"stringValue": v["StringValue"]} if "StringValue" in v else {}),
                     **({"binaryValue": v["BinaryValue"]} if "BinaryValue" in v else {}),
@@ -862,11 +866,7 @@ class SQS:
                 }
                 for name, v in message.attributes.items()
             },
-            "md5OfBody": message.md5,
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn(queue),
-            "awsRegion": REGION,
-        }
+        )
         if message.attributes:
             record["md5OfMessageAttributes"] = md5_of_attributes(message.attributes)
         return record
@@ -874,34 +874,34 @@ class SQS:
     async def _poll(self, consumer: _Consumer) -> None:
         while True:
             try:
-                batch = await self.receive(consumer.queue, consumer.batch_size, None, MAX_WAIT_S)
+                await self._poll_once(consumer)
             except SQSError:
-                await asyncio.sleep(1.0)  # the queue does not exist (yet)
-                continue
-            if not batch:
-                continue
-            event = {"Records": [self._record(consumer.queue, m) for m in batch]}
-            try:
-                result = await asyncio.to_thread(consumer.handler, event)
+                await asyncio.sleep(1.0)  # the queue does not exist (yet, or any more)
             except Exception:
-                logger.exception("sqs: the consumer of %s failed; the batch will be retried", consumer.queue)
-                continue
-            failed = (
-                _batch_failures(result, {m.id for m in batch})
-                if consumer.report_batch_item_failures
-                else set()
-            )
-            if failed is None:
-                logger.warning("sqs: invalid batchItemFailures from the consumer of %s", consumer.queue)
-                continue
-            with self._lock:
-                try:
-                    queue = self._queue(consumer.queue)
-                except SQSError:
-                    continue
-                for message in batch:
-                    if message.id not in failed:
-                        self._delete(queue, message.receipt)
+                logger.exception("sqs: the poller of %s failed", consumer.queue)
+                await asyncio.sleep(1.0)
+
+    async def _poll_once(self, consumer: _Consumer) -> None:
+        """One receive (long poll), one invoke, then deletes: an event source mapping's cycle."""
+        batch = await self.receive(consumer.queue, consumer.batch_size, None, MAX_WAIT_S)
+        if not batch:
+            return
+        event = {"Records": [self._record(consumer.queue, m) for m in batch]}
+        try:
+            result = await asyncio.to_thread(consumer.handler, event)
+        except Exception:
+            logger.exception("sqs: the consumer of %s failed; the batch will be retried", consumer.queue)
+            return
+        ids = {m.id for m in batch}
+        failed = _batch_failures(result, ids) if consumer.report_batch_item_failures else set()
+        if failed is None:
+            logger.warning("sqs: invalid batchItemFailures from the consumer of %s", consumer.queue)
+            return
+        with self._lock:
+            queue = self._queue(consumer.queue)
+            for message in batch:
+                if message.id not in failed:
+                    self._delete(queue, message.receipt)
 
     # ------------------------------------------------------------------ HTTP
 

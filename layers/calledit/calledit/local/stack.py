@@ -1,12 +1,21 @@
-"""``LocalStack``: everything on loopback in one process (used by ``calledit dev``, tests and benchmarks)."""
+"""``LocalStack``: everything on loopback in one process (used by ``calledit dev``, tests and benchmarks).
+
+The gateway emulator, the token issuer and DynamoDB Local, plus the SQS and EventBridge Scheduler
+wire APIs the verification handlers call (under a per-run secret path, like Lambda invokes): a
+prediction's schedule fires into the verify queue, whose consumer runs the verifier function, and the
+template's ScheduleV2 events (the sweep) run on their rate.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,7 +25,9 @@ from aiohttp import web
 from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
 from calledit.local.gateway import Gateway, RedactingAccessLogger
 from calledit.local.lambdas import LambdaRuntime
-from calledit.local.template import read_template
+from calledit.local.scheduler import Scheduler, SchedulerError
+from calledit.local.sqs import SQS, QueueConfig, queue_name_from_arn
+from calledit.local.template import LocalTemplate, read_template
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +74,17 @@ class LocalStack:
         self._runner: web.AppRunner | None = None
         self._saved_env: dict[str, str | None] = {}
         self.invoke_secret = secrets.token_urlsafe(24)
+        self.aws_url = f"{self.base_url}/aws/{self.invoke_secret}"  # the SQS and Scheduler APIs
+        self.sqs: SQS | None = None
+        self.scheduler: Scheduler | None = None
 
     @property
     def origins(self) -> tuple[str, ...]:
         return (self.base_url, *self.extra_origins)
 
-    def environment(self, table_names: dict[str, str], worker: str) -> dict[str, str]:
-        """What the handlers see: local tables, issuer, management API and Lambda endpoints."""
+    def environment(self, template: LocalTemplate, worker: str) -> dict[str, str]:
+        """What the handlers see: local tables, issuer, management API, Lambda, SQS and Scheduler."""
+        table_names = template.table_names
         env = {
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -77,6 +92,8 @@ class LocalStack:
             "AWS_REGION": "us-east-1",
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_LAMBDA": f"{self.base_url}/lambda/{self.invoke_secret}",
+            "AWS_ENDPOINT_URL_SQS": f"{self.aws_url}/sqs",
+            "AWS_ENDPOINT_URL_SCHEDULER": f"{self.aws_url}/scheduler",
             "PREDICTIONS_TABLE": table_names["PredictionsTable"],
             "JOBS_TABLE": table_names["JobsTable"],
             "CONNECTIONS_TABLE": table_names["ConnectionsTable"],
@@ -90,6 +107,17 @@ class LocalStack:
             "POWERTOOLS_DEV": "false",
             "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines are for CloudWatch, not a terminal
         }
+        # One process hosts every function: the verification settings some of them get are shared.
+        for fn in template.functions.values():
+            for key in (
+                "VERIFY_QUEUE_URL",
+                "VERIFY_QUEUE_ARN",
+                "VERIFY_DEAD_LETTERS_ARN",
+                "SCHEDULER_ROLE_ARN",
+                "SCHEDULE_GROUP",
+            ):
+                if key in fn.environment:
+                    env[key] = fn.environment[key]
         env["CALLEDIT_MODEL"] = os.environ.get("CALLEDIT_MODEL") or "offline"
         env["CALLEDIT_OFFLINE_DELAY_MS"] = os.environ.get("CALLEDIT_OFFLINE_DELAY_MS") or "15"
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
@@ -117,11 +145,11 @@ class LocalStack:
     async def _start(self) -> LocalStack:
         from calledit.local.issuer import create_issuer_app
 
-        template = read_template(self.template_path)
+        template = read_template(self.template_path, sqs_endpoint=f"{self.aws_url}/sqs")
         if self.dynamodb is not None:
             await asyncio.to_thread(self.dynamodb.start)
         worker = self._worker_name(template)
-        for key, value in self.environment(template.table_names, worker).items():
+        for key, value in self.environment(template, worker).items():
             self._saved_env.setdefault(key, os.environ.get(key))
             if value:
                 os.environ[key] = value
@@ -149,12 +177,73 @@ class LocalStack:
             "/cognito", create_issuer_app(self.data_dir / "cognito", self.issuer_url, CLIENT_ID, self.origins)
         )
         self.gateway.routes(app)
+        await self._start_queues_and_schedules(template, app)
         self._runner = web.AppRunner(
             app, handle_signals=False, shutdown_timeout=2, access_log_class=RedactingAccessLogger
         )
         await self._runner.setup()
         await web.SockSite(self._runner, self._sock).start()
         return self
+
+    async def _start_queues_and_schedules(self, template: LocalTemplate, app: web.Application) -> None:
+        """The template's queues with their triggers, its schedule groups and recurring schedules."""
+        runtime = self.runtime
+        assert runtime is not None
+        queues = {
+            q.name: QueueConfig(
+                visibility_timeout=q.visibility_timeout_s,
+                message_retention_period=q.retention_s,
+                max_receive_count=q.max_receive_count,
+                dead_letter_queue=template.queues[q.dead_letter].name if q.dead_letter else None,
+            )
+            for q in template.queues.values()
+        }
+        self.sqs = SQS(self.data_dir, queues, endpoint=f"{self.aws_url}/sqs")
+
+        def invoker(function: str) -> Callable[[dict[str, Any]], Any]:
+            return lambda event: runtime.invoke(function, event)
+
+        for trigger in template.queue_triggers:
+            self.sqs.add_consumer(
+                template.queues[trigger.queue].name,
+                invoker(trigger.function),
+                batch_size=trigger.batch_size,
+                max_concurrency=trigger.max_concurrency,
+                report_batch_item_failures=trigger.report_batch_item_failures,
+            )
+        sqs = self.sqs
+
+        def deliver(target: dict[str, Any], payload: str) -> None:
+            # Scheduler invokes Lambda asynchronously: a function error is not a delivery failure.
+            if queue_name_from_arn(str(target.get("Arn", ""))):
+                sqs.deliver(target, payload)
+            else:
+                runtime.invoke_async(str(target["Arn"]), json.loads(payload or "{}"))
+
+        self.scheduler = Scheduler(self.data_dir / "scheduler", deliver)
+        self.sqs.routes(app, f"/aws/{self.invoke_secret}/sqs")
+        self.scheduler.routes(app, f"/aws/{self.invoke_secret}/scheduler")
+        await self.sqs.start()
+        await self.scheduler.start()
+        for group in template.schedule_groups:
+            with contextlib.suppress(SchedulerError):  # kept from an earlier run
+                self.scheduler.create_group(group, {})
+        for recurring in template.recurring:
+            body = {
+                "ScheduleExpression": recurring.expression,
+                "ScheduleExpressionTimezone": recurring.timezone,
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "Target": {
+                    "Arn": f"arn:aws:lambda:us-east-1:000000000000:function:{recurring.function}",
+                    "RoleArn": "arn:aws:iam::000000000000:role/local-scheduler",
+                    "Input": "{}",
+                },
+            }
+            try:
+                self.scheduler.create_schedule(recurring.name, body)  # the first run is right away
+            except SchedulerError:  # kept from an earlier run: its rhythm goes on unless it changed
+                if self.scheduler.get_schedule(recurring.name)["ScheduleExpression"] != recurring.expression:
+                    self.scheduler.update_schedule(recurring.name, body)
 
     def _worker_name(self, template: Any) -> str:
         for name, fn in template.functions.items():
@@ -178,6 +267,10 @@ class LocalStack:
         if self.gateway is not None:
             for conn in list(self.gateway.connections.values()):
                 await conn.ws.close(code=1001, message=b"Server shutting down")
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.sqs is not None:
+            await self.sqs.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         if self.runtime is not None:

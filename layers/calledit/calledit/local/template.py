@@ -1,4 +1,5 @@
-"""Read template.yaml: tables, functions, WebSocket routes and REST events, intrinsics resolved locally."""
+"""Read template.yaml: tables, functions, WebSocket routes, REST events, queues, their triggers and
+recurring schedules, with intrinsics resolved to local names (queue URLs on the local SQS endpoint)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,38 @@ class RestRoute:
         return m.groupdict() if m else None
 
 
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue: its local name, visibility timeout and dead-letter redrive."""
+
+    name: str
+    visibility_timeout_s: int = 30
+    retention_s: int = 345_600
+    dead_letter: str | None = None  # logical id of the dead-letter queue
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    """An SQS event source mapping: the queue (logical id) that invokes a function, and how."""
+
+    queue: str
+    function: str
+    batch_size: int = 10
+    max_concurrency: int = 2
+    report_batch_item_failures: bool = False
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A ScheduleV2 event: the function invoked on ``expression`` (``rate(...)`` or ``cron(...)``)."""
+
+    name: str
+    function: str
+    expression: str
+    timezone: str = "UTC"
+
+
 @dataclass
 class LocalTemplate:
     """What the local stack needs from the template."""
@@ -82,6 +115,10 @@ class LocalTemplate:
     route_selection: str = "$request.body.action"
     ws_stage: str = "prod"
     rest_routes: list[RestRoute] = field(default_factory=list)
+    queues: dict[str, Queue] = field(default_factory=dict)  # logical id -> queue
+    queue_triggers: list[QueueTrigger] = field(default_factory=list)
+    recurring: list[Recurring] = field(default_factory=list)
+    schedule_groups: list[str] = field(default_factory=list)
 
 
 def table_name(logical_id: str) -> str:
@@ -89,9 +126,15 @@ def table_name(logical_id: str) -> str:
     return f"{STACK_NAME}-{logical_id}"
 
 
+def queue_name(logical_id: str, props: dict[str, Any]) -> str:
+    """The local name of a queue: its QueueName, else stack-logical id."""
+    return str(props.get("QueueName") or f"{STACK_NAME}-{logical_id}")
+
+
 class _Resolver:
-    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str], sqs_endpoint: str) -> None:
         self.resources: dict[str, Any] = template.get("Resources", {})
+        self.sqs_endpoint = sqs_endpoint.rstrip("/")
         self.params = {
             name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
         } | parameters
@@ -110,9 +153,28 @@ class _Resolver:
         if name in self.params:
             return self.params[name]
         res = self.resources.get(name, {})
-        if res.get("Type") == "AWS::DynamoDB::Table":
+        kind = res.get("Type")
+        if kind == "AWS::DynamoDB::Table":
             return table_name(name)
+        if kind == "AWS::SQS::Queue":  # a queue's Ref is its URL
+            return f"{self.sqs_endpoint}/{ACCOUNT}/{queue_name(name, res.get('Properties', {}))}"
+        if kind == "AWS::Scheduler::ScheduleGroup":
+            return str(self(res.get("Properties", {}).get("Name", name)))
         return name  # functions, APIs, pools: the logical id is the local name
+
+    def get_att(self, target: str, attr: str) -> str:
+        res = self.resources.get(target, {})
+        kind = res.get("Type")
+        if kind == "AWS::SQS::Queue":
+            name = queue_name(target, res.get("Properties", {}))
+            return name if attr == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        if kind == "AWS::Serverless::Function" and attr == "Arn":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{target}"
+        if kind == "AWS::IAM::Role" and attr == "Arn":
+            return f"arn:aws:iam::{ACCOUNT}:role/{target}"
+        if kind == "AWS::Scheduler::ScheduleGroup" and attr == "Arn":
+            return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{self.ref(target)}"
+        return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -123,7 +185,7 @@ class _Resolver:
             return self.ref(value["Ref"])
         if "Fn::GetAtt" in value:
             target, attr = value["Fn::GetAtt"]
-            return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
+            return self.get_att(target, attr)
         if "Fn::Join" in value:
             sep, parts = value["Fn::Join"]
             items = self(parts)
@@ -147,10 +209,12 @@ class _Resolver:
         return {k: self(v) for k, v in value.items()}
 
 
-def read_template(path: Path, parameters: dict[str, str] | None = None) -> LocalTemplate:
-    """Extract tables, functions and routes from ``path``."""
+def read_template(
+    path: Path, parameters: dict[str, str] | None = None, sqs_endpoint: str = "http://127.0.0.1/sqs"
+) -> LocalTemplate:
+    """Extract tables, functions, routes, queues and schedules from ``path``."""
     raw = load_yaml(path)
-    resolve = _Resolver(raw, parameters or {})
+    resolve = _Resolver(raw, parameters or {}, sqs_endpoint)
     resources: dict[str, Any] = raw.get("Resources", {})
     glob = raw.get("Globals", {}).get("Function", {})
     out = LocalTemplate()
@@ -171,11 +235,34 @@ def read_template(path: Path, parameters: dict[str, str] | None = None) -> Local
                 {k: str(v) for k, v in env.items()},
                 int(props.get("Timeout", glob.get("Timeout", 3))),
             )
-            for event in props.get("Events", {}).values():
+            for event_name, event in props.get("Events", {}).items():
+                ev = event.get("Properties", {})
                 if event.get("Type") == "Api":
-                    ev = event["Properties"]
                     auth = (ev.get("Auth") or {}).get("Authorizer")
                     out.rest_routes.append(RestRoute(ev["Method"].upper(), ev["Path"], name, auth != "NONE"))
+                elif event.get("Type") == "SQS":
+                    out.queue_triggers.append(_queue_trigger(ev, name))
+                elif event.get("Type") == "ScheduleV2" and ev.get("State", "ENABLED") == "ENABLED":
+                    out.recurring.append(
+                        Recurring(
+                            f"{name}-{event_name}",
+                            name,
+                            str(resolve(ev["ScheduleExpression"])),
+                            str(ev.get("ScheduleExpressionTimezone", "UTC")),
+                        )
+                    )
+        elif kind == "AWS::SQS::Queue":
+            redrive = props.get("RedrivePolicy") or {}
+            dead_letter = redrive.get("deadLetterTargetArn")
+            out.queues[name] = Queue(
+                queue_name(name, props),
+                int(props.get("VisibilityTimeout", 30)),
+                int(props.get("MessageRetentionPeriod", 345_600)),
+                _logical_of(dead_letter) if dead_letter else None,
+                int(redrive["maxReceiveCount"]) if "maxReceiveCount" in redrive else None,
+            )
+        elif kind == "AWS::Scheduler::ScheduleGroup":
+            out.schedule_groups.append(resolve.ref(name))
         elif kind == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType") == "WEBSOCKET":
             out.route_selection = props.get("RouteSelectionExpression", out.route_selection)
         elif kind == "AWS::ApiGatewayV2::Integration":
@@ -194,6 +281,26 @@ def read_template(path: Path, parameters: dict[str, str] | None = None) -> Local
             if target in integrations:
                 out.ws_routes[props["RouteKey"]] = integrations[target]
     return out
+
+
+def _logical_of(value: Any) -> str:
+    """The logical id named by ``!GetAtt X.Arn`` / ``!Ref X``."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    raise ValueError(f"expected !GetAtt or !Ref, got {value!r}")
+
+
+def _queue_trigger(props: dict[str, Any], function: str) -> QueueTrigger:
+    scaling = props.get("ScalingConfig") or {}
+    return QueueTrigger(
+        _logical_of(props["Queue"]),
+        function,
+        int(props.get("BatchSize", 10)),
+        int(scaling.get("MaximumConcurrency", 2)),
+        "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+    )
 
 
 def _function_in(uri: str, resources: dict[str, Any]) -> str:

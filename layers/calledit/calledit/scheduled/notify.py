@@ -23,7 +23,7 @@ def notify(
     *,
     connections: ConnectionStore | None = None,
     notifications: NotificationStore | None = None,
-    transport_factory: TransportFactory = ManagementApiTransport,
+    transport_factory: TransportFactory | None = None,
 ) -> int:
     """Store the notification and post a ``notification`` frame to the user's connections; returns
     how many connections got it (closed ones are skipped: the bell shows it on the next visit)."""
@@ -38,7 +38,7 @@ def notify(
     delivered = 0
     for connection_id in (connections or ConnectionStore()).for_user(user_id):
         try:
-            transport_factory(endpoint, connection_id).post(body)
+            (transport_factory or ManagementApiTransport)(endpoint, connection_id).post(body)
             delivered += 1
         except (ConnectionGone, TransportError):
             continue

@@ -4,19 +4,24 @@ Each message names a prediction (from its one-time schedule or from the sweep). 
 runs without a connection, the prediction is updated (resolved when the verdict may apply alone,
 else proposed), and the owner is notified. A message whose prediction is already being verified or
 resolved is simply done (that is how duplicates end); a failed run releases the prediction for the
-next sweep. Only an infrastructure error returns the message to the queue (partial batch failure).
+next sweep. Only an infrastructure error, or a body that is not a verify message, returns the message
+to the queue (Powertools' partial batch response); after three receives it rests in the dead-letter
+queue for a human to look at.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Json
 
 from calledit.agent_run import RunReport
+from calledit.metrics import record_verification
 from calledit.protocol import ErrorEvent, Event, VerdictEvent, is_terminal
 from calledit.scheduled.notify import notify
 from calledit.storage.predictions import PredictionStore
@@ -35,6 +40,12 @@ class VerifyMessage(BaseModel):
     source: str = "schedule"
 
 
+class VerifyRecord(SqsRecordModel):
+    """An SQS record whose body is a verify message (validated by the batch processor)."""
+
+    body: Json[VerifyMessage]
+
+
 async def verify_one(message: VerifyMessage, store: PredictionStore | None = None) -> Event | None:
     """Run one verification to its terminal event; notify the owner when a verdict is ready."""
     store = store or PredictionStore()
@@ -43,6 +54,7 @@ async def verify_one(message: VerifyMessage, store: PredictionStore | None = Non
     async for event in verify_saved(message.user_id, message.prediction_id, store=store, report=report):
         if is_terminal(event):
             final = event
+    record_verification(final=final, usage=report.usage)
     if isinstance(final, VerdictEvent):
         saved = await asyncio.to_thread(store.get, message.user_id, message.prediction_id)
         statement = saved.prediction_statement if saved else "your call"
@@ -60,18 +72,17 @@ async def verify_one(message: VerifyMessage, store: PredictionStore | None = Non
     return final
 
 
-def handle_batch(event: dict[str, Any]) -> dict[str, Any]:
-    """Lambda (SQS trigger, ReportBatchItemFailures): verify each message in turn."""
-    failures: list[dict[str, str]] = []
-    for record in event.get("Records", []):
-        try:
-            message = VerifyMessage.model_validate(json.loads(record["body"]))
-        except (ValueError, ValidationError):
-            logger.error("dropping a malformed verify message", extra={"message_id": record.get("messageId")})
-            continue
-        try:
-            asyncio.run(verify_one(message))
-        except Exception:
-            logger.exception("verification crashed; the message goes back to the queue")
-            failures.append({"itemIdentifier": str(record.get("messageId"))})
-    return {"batchItemFailures": failures}
+_processor = BatchProcessor(event_type=EventType.SQS, model=VerifyRecord)
+
+
+def _verify_record(record: VerifyRecord) -> None:
+    asyncio.run(verify_one(record.body))
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda (SQS trigger, ReportBatchItemFailures): verify each message in turn; a record that
+    raised goes back to the queue, the others are done."""
+    response = process_partial_response(
+        event=event, record_handler=_verify_record, processor=_processor, context=context
+    )
+    return dict(response)

@@ -46,11 +46,14 @@ class NotificationStore:
             title=title,
             created_at=created,
         )
+        fields = note.model_dump()
+        # Not "prediction_id": that attribute keys the table's ById index, which must hold predictions only.
+        fields["subject_id"] = fields.pop("prediction_id")
         self._table.put_item(
             Item={
                 "PK": f"USER#{user_id}",
                 "SK": f"NOTE#{created}#{note.notification_id}",
-                **note.model_dump(),
+                **fields,
                 "expires_at": int(time.time()) + NOTIFICATION_TTL_S,
             }
         )
@@ -83,4 +86,6 @@ class NotificationStore:
 
 
 def _fields(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k in Notification.model_fields}
+    fields = {k: v for k, v in item.items() if k in Notification.model_fields}
+    fields["prediction_id"] = item.get("subject_id", "")
+    return fields

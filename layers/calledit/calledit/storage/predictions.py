@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from calledit.aws import table
@@ -140,10 +140,25 @@ class PredictionStore:
         return SavedPrediction.from_item(item) if item else None
 
     def page(
-        self, user_id: str, *, limit: int, start: dict[str, Any] | None, status: str | None
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        start: dict[str, Any] | None,
+        status: str | None,
+        outcome: str | None = None,
     ) -> tuple[list[SavedPrediction], dict[str, Any] | None]:
-        """Newest first; with a status filter, keeps reading until the page is full or the partition ends."""
+        """Newest first; with a filter, keeps reading until the page is full or the partition ends."""
         from boto3.dynamodb.conditions import Attr, Key
+
+        conditions = []
+        if status:
+            conditions.append(Attr("status").eq(status))
+        if outcome:
+            conditions.append(Attr("outcome").eq(outcome))
+        condition: Any = None
+        for part in conditions:
+            condition = part if condition is None else condition & part
 
         items: list[SavedPrediction] = []
         last: dict[str, Any] | None = start
@@ -153,8 +168,8 @@ class PredictionStore:
                 "ScanIndexForward": False,
                 "Limit": limit - len(items),
             }
-            if status:
-                kwargs["FilterExpression"] = Attr("status").eq(status)
+            if condition is not None:
+                kwargs["FilterExpression"] = condition
                 kwargs["Limit"] = max(limit - len(items), 25)
             if last:
                 kwargs["ExclusiveStartKey"] = last
@@ -174,12 +189,12 @@ class PredictionStore:
 
     def _item(self, user_id: str, prediction_id: str) -> dict[str, Any] | None:
         """The raw item by id, only inside the caller's partition."""
-        from boto3.dynamodb.conditions import Key
+        from boto3.dynamodb.conditions import Attr, Key
 
         response = self._table.query(
             IndexName="ById",
             KeyConditionExpression=Key("PK").eq(user_pk(user_id)) & Key("prediction_id").eq(prediction_id),
-            Limit=1,
+            FilterExpression=Attr("SK").begins_with("PRED#"),  # defence: only predictions carry the key
         )
         found = response.get("Items", [])
         return found[0] if found else None
@@ -390,10 +405,12 @@ class PredictionStore:
 
     def _history(self, item: dict[str, Any], kind: HistoryKind, body: dict[str, Any]) -> None:
         at = format_utc(utc_now())
+        # Microseconds in the key keep entries of the same second in the order they happened.
+        order = datetime.now(UTC).isoformat(timespec="microseconds")
         self._table.put_item(
             Item={
                 "PK": item["PK"],
-                "SK": f"HIST#{item['prediction_id']}#{at}#{uuid.uuid4().hex[:8]}",
+                "SK": f"HIST#{item['prediction_id']}#{order}#{uuid.uuid4().hex[:8]}",
                 "kind": kind,
                 "at": at,
                 **_dynamo(body),

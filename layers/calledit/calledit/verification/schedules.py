@@ -1,21 +1,31 @@
 """One EventBridge Scheduler schedule per saved prediction, firing at its date into the verify queue.
 
 Created on save, deleted when the prediction is deleted or resolved (a one-time schedule also deletes
-itself after firing). The periodic sweep is the safety net: a schedule that could not be created
-never loses a verification, so scheduling failures are logged, never raised to the user.
+itself after firing). A call due within 15 minutes, or already due, skips the schedule (an ``at()`` in
+the past is not one to rely on) and goes into the queue with a delay that ends at its date. The periodic
+sweep is the safety net: a schedule that could not be created never loses a verification, so
+scheduling failures are logged, never raised to the user. Deliveries that fail past the retry
+policy land in the verify dead-letter queue.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+from datetime import timedelta
 from typing import Any
 
+from calledit import clock
 from calledit.prediction import format_utc
 from calledit.saved import SavedPrediction
 from calledit.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+
+#: SQS delays a message up to 15 minutes: a call due sooner (or already due) is queued with a delay.
+MAX_QUEUE_DELAY = timedelta(minutes=15)
 
 
 def schedule_name(prediction_id: str) -> str:
@@ -42,11 +52,23 @@ class VerificationSchedules:
         return self._client
 
     def schedule(self, saved: SavedPrediction) -> bool:
-        """A one-time schedule at the verification date (True when created)."""
+        """A one-time schedule at the verification date, or a delayed message when that date is
+        less than 15 minutes away (or past). True when scheduled or queued."""
         if not self.enabled:
             return False
-        at = format_utc(saved.verification_date).removesuffix("Z")
         payload = {"user_id": saved.user_id, "prediction_id": saved.prediction_id, "source": "schedule"}
+        wait = saved.verification_date - clock.now()
+        if wait <= MAX_QUEUE_DELAY:
+            return self._queue(payload, delay_s=max(0, math.ceil(wait.total_seconds())))
+        at = format_utc(saved.verification_date).removesuffix("Z")
+        target: dict[str, Any] = {
+            "Arn": self._settings.verify_queue_arn,
+            "RoleArn": self._settings.scheduler_role_arn,
+            "Input": json.dumps(payload),
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+        }
+        if self._settings.verify_dead_letters_arn:
+            target["DeadLetterConfig"] = {"Arn": self._settings.verify_dead_letters_arn}
         try:
             self._scheduler().create_schedule(
                 Name=schedule_name(saved.prediction_id),
@@ -55,15 +77,26 @@ class VerificationSchedules:
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
-                Target={
-                    "Arn": self._settings.verify_queue_arn,
-                    "RoleArn": self._settings.scheduler_role_arn,
-                    "Input": json.dumps(payload),
-                    "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
-                },
+                Target=target,
             )
         except Exception:
             logger.warning("could not schedule the verification; the sweep will pick it up", exc_info=True)
+            return False
+        return True
+
+    def _queue(self, payload: dict[str, str], delay_s: int) -> bool:
+        from calledit.aws import sqs_client
+
+        if not self._settings.verify_queue_url:
+            return False
+        try:
+            sqs_client().send_message(
+                QueueUrl=self._settings.verify_queue_url,
+                MessageBody=json.dumps(payload),
+                DelaySeconds=min(delay_s, int(MAX_QUEUE_DELAY.total_seconds())),
+            )
+        except Exception:
+            logger.warning("could not queue the verification; the sweep will pick it up", exc_info=True)
             return False
         return True
 

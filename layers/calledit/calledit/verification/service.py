@@ -19,6 +19,7 @@ from calledit.protocol import ErrorEvent, Event, VerdictEvent, is_terminal
 from calledit.providers.selection import ModelChoice
 from calledit.storage.predictions import PredictionStore
 from calledit.verification.run import stream_verification
+from calledit.verification.schedules import VerificationSchedules
 
 
 async def verify_saved(
@@ -54,6 +55,8 @@ async def verify_saved(
                 )
                 applied = updated is not None and updated.status is PredictionStatus.RESOLVED
                 event = event.model_copy(update={"applied": applied})
+                if applied:  # its one-time schedule (a "by" call settled early) has nothing left to do
+                    await asyncio.to_thread(VerificationSchedules().cancel, prediction_id)
             else:
                 await asyncio.to_thread(store.release_verification, user_id, prediction_id)
         yield event

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from calledit.api.cursor import decode_cursor, encode_cursor
 from calledit.api.identity import caller_id
 from calledit.api.schemas import DEFAULT_PAGE, MAX_PAGE, CreatePrediction, PredictionPage, RecordOutcome
-from calledit.prediction import PredictionStatus, utc_now
+from calledit.prediction import Outcome, PredictionStatus, utc_now
 from calledit.saved import SavedPrediction
 from calledit.storage.predictions import PredictionStore, user_pk
 from calledit.verification.schedules import VerificationSchedules
@@ -25,6 +25,7 @@ NO_SUCH_PREDICTION = "No such prediction."
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-100)")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Status = Annotated[PredictionStatus | None, Query(description="Only predictions with this status")]
+OutcomeFilter = Annotated[Outcome | None, Query(description="Only resolved predictions with this outcome")]
 PredictionId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
@@ -42,11 +43,15 @@ def save(body: CreatePrediction) -> Response[str]:
     return Response(201 if created else 200, "application/json", saved.model_dump_json())
 
 
-def page(status: PredictionStatus | None, limit: int, cursor: str | None) -> PredictionPage:
+def page(
+    status: PredictionStatus | None, limit: int, cursor: str | None, outcome: str | None = None
+) -> PredictionPage:
     """Shared by GET /predictions and its legacy alias."""
     user = caller_id(router)
     start = decode_cursor(cursor, user_pk(user))
-    items, last = store().page(user, limit=limit, start=start, status=status.value if status else None)
+    items, last = store().page(
+        user, limit=limit, start=start, status=status.value if status else None, outcome=outcome
+    )
     return PredictionPage(items=items, next_cursor=encode_cursor(last))
 
 
@@ -61,10 +66,10 @@ def create_prediction(body: Annotated[CreatePrediction, Body()]) -> Response[str
 
 @router.get("/predictions")
 def list_predictions(
-    status: Status = None, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+    status: Status = None, outcome: OutcomeFilter = None, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> PredictionPage:
-    """The caller's predictions, newest first, one page at a time."""
-    return page(status, limit, cursor)
+    """The caller's predictions, newest first, one page at a time (filter by status or outcome)."""
+    return page(status, limit, cursor, outcome)
 
 
 @router.get("/predictions/due")
