@@ -39,7 +39,9 @@ def _ts_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
         return f"{_ts_type(schema.get('items', {}), defs)}[]"
     if kind == "object":
         if "properties" not in schema:
-            return "Record<string, unknown>"
+            patterns = list((schema.get("patternProperties") or {}).values())
+            extra = schema.get("additionalProperties") or (patterns[0] if patterns else None)
+            return f"Record<string, {_ts_type(extra, defs) if isinstance(extra, dict) else 'unknown'}>"
         return _object(schema, defs)
     return "unknown"
 
@@ -91,7 +93,7 @@ def _constant(name: str) -> str:
 
 
 def render() -> str:
-    from calledit import protocol, validation
+    from calledit import clarification, protocol, validation
     from calledit.errors import ErrorCode
     from calledit.prediction import Prediction
 
@@ -106,6 +108,7 @@ def render() -> str:
         f"export const MAX_SEQ = {validation.MAX_SEQ}",
         f"export const MAX_NOTE_CHARS = {validation.MAX_NOTE_CHARS}",
         f"export const MAX_BODY_BYTES = {validation.MAX_BODY_BYTES}",
+        f"export const MAX_ANSWER_CHARS = {clarification.MAX_ANSWER_CHARS}",
         f"export const ACK_SEQ = {protocol.ACK_SEQ}",
         f"export const REQUEST_ID_PATTERN = /{protocol.REQUEST_ID_PATTERN}/",
         "",
@@ -173,7 +176,15 @@ def render() -> str:
     out.append("}")
     out.append("")
     actions = []
-    for model in (protocol.MakeCall, protocol.Verify, protocol.Cancel, protocol.Resume, protocol.Ping):
+    actions_models = (
+        protocol.MakeCall,
+        protocol.Clarify,
+        protocol.Verify,
+        protocol.Cancel,
+        protocol.Resume,
+        protocol.Ping,
+    )
+    for model in actions_models:
         schema = model.model_json_schema(mode="validation")
         name = model.__name__ + "Action"
         actions.append(name)

@@ -8,11 +8,17 @@ export const MAX_MESSAGE_BYTES = 131072
 export const MAX_SEQ = 2147483647
 export const MAX_NOTE_CHARS = 1000
 export const MAX_BODY_BYTES = 16384
+export const MAX_ANSWER_CHARS = 500
 export const ACK_SEQ = 0
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/
 
 export type ErrorCode = "bad_request" | "too_large" | "unknown_action" | "unauthorized" | "rate_limited" | "not_found" | "conflict" | "model_error" | "model_unavailable" | "timed_out" | "internal"
 export const ERROR_CODES: readonly ErrorCode[] = ["bad_request", "too_large", "unknown_action", "unauthorized", "rate_limited", "not_found", "conflict", "model_error", "model_unavailable", "timed_out", "internal"]
+
+export interface Clarification {
+  question: string
+  answer: string
+}
 
 export type VerifiableCategory = "agent_verifiable" | "current_tool_verifiable" | "strands_tool_verifiable" | "api_tool_verifiable" | "human_verifiable_only"
 export const VERIFIABLE_CATEGORIES: readonly VerifiableCategory[] = ["agent_verifiable", "current_tool_verifiable", "strands_tool_verifiable", "api_tool_verifiable", "human_verifiable_only"]
@@ -32,6 +38,7 @@ export interface Prediction {
   category_reasoning: string
   initial_status: "pending"
   verification_mode: "at_date" | "before_date"
+  clarifications: Clarification[]
 }
 
 export interface StatusFrame {
@@ -62,11 +69,23 @@ export interface ToolFrame {
   seq: number
 }
 
+export interface Dimension {
+  name: "time_bound" | "measurable" | "public_source" | "objectivity"
+  score: number
+  reason: string
+}
+
 export interface Usage {
   input_tokens: number
   output_tokens: number
   model_calls: number
   turns: number
+}
+
+export interface Verifiability {
+  score: number
+  dimensions: Dimension[]
+  tips: string[]
 }
 
 export interface CompleteFrame {
@@ -75,6 +94,23 @@ export interface CompleteFrame {
   prediction: Prediction
   model: string
   usage: Usage
+  verifiability: Verifiability | null
+  request_id: string | null
+  seq: number
+}
+
+export interface Question {
+  id: string
+  text: string
+  why: string
+  suggestions: string[]
+}
+
+export interface ClarifyFrame {
+  type: "clarify"
+  round: number
+  questions: Question[]
+  timeout_s: number
   request_id: string | null
   seq: number
 }
@@ -124,7 +160,7 @@ export interface ErrorFrame {
   seq: number
 }
 
-export type ServerFrame = StatusFrame | TextFrame | ToolFrame | CompleteFrame | VerdictFrame | NotificationFrame | ErrorFrame
+export type ServerFrame = StatusFrame | TextFrame | ToolFrame | CompleteFrame | ClarifyFrame | VerdictFrame | NotificationFrame | ErrorFrame
 export type StatusName = StatusFrame['status']
 
 /** Required fields per frame type and their runtime kind (see frames.ts). */
@@ -151,7 +187,14 @@ export const FRAME_FIELDS: Record<string, Record<string, string>> = {
     "type": "enum:complete",
     "content": "string",
     "prediction": "object",
-    "model": "string"
+    "model": "string",
+    "verifiability": "?object"
+  },
+  "clarify": {
+    "type": "enum:clarify",
+    "round": "number",
+    "questions": "array",
+    "timeout_s": "number"
   },
   "verdict": {
     "type": "enum:verdict",
@@ -186,6 +229,14 @@ export interface MakeCallAction {
   prompt: string
   timezone?: string
   request_id: string
+  clarify?: boolean
+}
+
+export interface ClarifyAction {
+  action: "clarify"
+  request_id: string
+  answers?: Record<string, string>
+  skip?: boolean
 }
 
 export interface VerifyAction {
@@ -209,7 +260,7 @@ export interface PingAction {
   action: "ping"
 }
 
-export type ClientAction = MakeCallAction | VerifyAction | CancelAction | ResumeAction | PingAction
+export type ClientAction = MakeCallAction | ClarifyAction | VerifyAction | CancelAction | ResumeAction | PingAction
 
 // REST bodies (calledit.api.schemas, calledit.saved)
 
@@ -238,6 +289,8 @@ export interface SavedPrediction {
   verifiable_category: string
   category_reasoning: string
   initial_status: "pending"
+  clarifications: Clarification[]
+  verifiability: Verifiability | null
 }
 
 export interface PredictionPage {

@@ -20,6 +20,7 @@ export type {
   ToolFrame,
   Verdict,
   VerdictFrame,
+  Verifiability,
   VerifiableCategory,
 } from './protocol.gen'
 

@@ -57,7 +57,7 @@ async def test_full_call_streams_text_tools_and_a_valid_prediction() -> None:
     ],
 )
 async def test_categories_and_fallback_date(statement: str, category: VerifiableCategory) -> None:
-    final = (await analyse(statement, "America/New_York", choice=offline()))[-1]
+    final = (await analyse(statement, "America/New_York", choice=offline(), clarify=False))[-1]
     assert isinstance(final, CompleteEvent), final
     prediction = final.prediction
     assert prediction.verifiable_category is category
@@ -65,7 +65,7 @@ async def test_categories_and_fallback_date(statement: str, category: Verifiable
 
 
 async def test_no_date_phrase_assumes_one_year_and_says_so() -> None:
-    final = (await analyse("Something vague will happen", "UTC", choice=offline()))[-1]
+    final = (await analyse("Something vague will happen", "UTC", choice=offline(), clarify=False))[-1]
     assert isinstance(final, CompleteEvent)
     assert "one year was assumed" in final.prediction.date_reasoning
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -124,4 +125,36 @@ def test_verify_now_streams_and_confirm_resolves(page: Any, app_url: str) -> Non
     page.get_by_role("link", name="Due").click()
     page.get_by_role("heading", name="Time to judge").wait_for()
     page.get_by_text("Nothing is due").wait_for()
+    assert errors == []
+
+
+def test_a_question_is_answered_by_clicking_a_suggestion(page: Any, app_url: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors = console_errors(page)
+    sign_up(page, app_url)
+    statement = "Manchester City will win the Premier League this season"
+    page.get_by_label("Your prediction").fill(statement)
+    choose_timezone(page, "Europe/London")
+    page.get_by_role("button", name="Make Call").click()
+    question = page.get_by_role("heading", name="A quick question before going on")
+    question.wait_for(timeout=30_000)
+    assert question.evaluate("el => el === document.activeElement")  # focus lands on the question
+    group = page.get_by_role("group", name="By when should this be judged?")
+    suggestion = group.get_by_role("button", name=re.compile(r"^end of this season \(May \d{4}\)$"))
+    chosen = suggestion.inner_text()
+    suggestion.click()
+    page.screenshot(path=str(ARTIFACTS / "7-question.png"), full_page=True)
+    page.get_by_role("button", name="Send answer").click()
+
+    card = page.get_by_role("article", name="Structured prediction")
+    card.get_by_text("offline-heuristic").wait_for(timeout=30_000)
+    clarified = card.get_by_role("list", name="Clarified")
+    assert f"Clarified: By when should this be judged? {chosen}" in clarified.inner_text()
+    assert "-05-31" in card.inner_text() or "May" in card.inner_text()
+    card.get_by_role("heading", name=re.compile(r"^How checkable: \d+%$")).wait_for()
+    page.screenshot(path=str(ARTIFACTS / "8-clarified-card.png"), full_page=True)
+    page.get_by_role("button", name="Log Call").click()
+    page.get_by_role("heading", name="My Calls").wait_for()
+    item = page.get_by_role("listitem").filter(has_text=statement)
+    assert chosen in item.get_by_role("list", name="Clarified").inner_text()
     assert errors == []

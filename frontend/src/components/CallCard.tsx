@@ -1,7 +1,9 @@
 import type { ReactNode } from 'react'
 import { formatLocal, formatUtc } from '../format'
 import type { DraftList, DraftText, PredictionDraft } from '../stream/predictionDraft'
-import { CATEGORY_LABELS, type Prediction } from '../types'
+import { CATEGORY_LABELS, type Prediction, type Verifiability } from '../types'
+import { Clarified } from './Clarified'
+import { VerifiabilityMeter } from './VerifiabilityMeter'
 
 export type CardState = 'streaming' | 'complete' | 'cancelled' | 'error'
 
@@ -13,6 +15,7 @@ interface Props {
   state: CardState
   model?: string
   timezone?: string
+  verifiability?: Verifiability | null
   children?: ReactNode
 }
 
@@ -52,7 +55,7 @@ function Items({ title, final, draft, ordered = false }: { title: string; final?
  * appears as soon as it is safe to show (see stream/predictionDraft.ts), the rest shows a quiet
  * placeholder, and the final prediction replaces the draft. Never raw JSON.
  */
-export function CallCard({ prediction, draft, state, model, timezone, children }: Props) {
+export function CallCard({ prediction, draft, state, model, timezone, verifiability, children }: Props) {
   const p = prediction
   const method = p?.verification_method
   const date = p?.verification_date ?? draft.verification_date
@@ -88,6 +91,8 @@ export function CallCard({ prediction, draft, state, model, timezone, children }
         <Items title="Criteria" final={method?.criteria} draft={draft.verification_method.criteria} />
         <Items title="Steps" final={method?.steps} draft={draft.verification_method.steps} ordered />
       </div>
+      {p && <Clarified items={p.clarifications} />}
+      {verifiability && <VerifiabilityMeter value={verifiability} />}
       {model && <p className="muted model">Analysed by <strong>{model}</strong></p>}
       {children}
     </article>

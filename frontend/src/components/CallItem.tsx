@@ -5,6 +5,8 @@ import type { WebSocketService } from '../services/websocket'
 import { OUTCOME_LABELS, type PredictionStatus, type SavedPrediction, type Verdict } from '../types'
 import { OutcomeForm } from './OutcomeForm'
 import { VerdictCard } from './VerdictCard'
+import { Clarified } from './Clarified'
+import { VerifiabilityMeter } from './VerifiabilityMeter'
 import { VerifyNow } from './VerifyNow'
 
 const STATUS_LABELS: Record<Exclude<PredictionStatus, 'resolved'>, string> = {
@@ -58,6 +60,13 @@ export function CallItem({ item, api, socket, onChange, judge = false }: Props) 
           {item.resolved_at && <> on <time dateTime={item.resolved_at}>{formatLocal(item.resolved_at)}</time></>}
           {item.outcome_note && <>. Note: {item.outcome_note}</>}
         </p>
+      )}
+      <Clarified items={item.clarifications} />
+      {item.verifiability && item.status !== 'resolved' && (
+        <details className="checkable">
+          <summary>How checkable: {Math.round(item.verifiability.score * 100)}%</summary>
+          <VerifiabilityMeter value={item.verifiability} />
+        </details>
       )}
       {hasVerdict(item) && <VerdictCard item={item} api={api} onChange={onChange} />}
       {(item.status === 'pending' || item.status === 'proposed') && (

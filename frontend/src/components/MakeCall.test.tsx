@@ -16,6 +16,7 @@ const PREDICTION: Prediction = {
   category_reasoning: 'Needs market data.',
   initial_status: 'pending',
   verification_mode: 'before_date',
+  clarifications: [],
 }
 
 function setup() {
@@ -69,7 +70,7 @@ describe('MakeCall', () => {
     expect(screen.getByLabelText('Latest step')).toHaveTextContent('Here is the call.')
     expect(document.body.textContent).not.toContain('"prediction_statement"')
     send({ type: 'text', request_id: 'req-1', seq: 4, content: json.slice(cut) + '\n```\n' })
-    send({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic', usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 2 } })
+    send({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic', usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 2 }, verifiability: null })
     expect(card).toHaveAttribute('aria-busy', 'false')
     expect(within(card).getByText('Needs a data source (prices, results, weather)')).toBeInTheDocument()
     expect(screen.getByText(/Your call is ready/)).toBeInTheDocument() // announced once, when complete

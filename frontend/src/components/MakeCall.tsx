@@ -5,6 +5,7 @@ import type { CallSession } from '../services/callSession'
 import type { PredictionService } from '../services/predictions'
 import { draftToPrediction } from '../stream/predictionDraft'
 import { CallCard, type CardState } from './CallCard'
+import { ClarifyForm } from './ClarifyForm'
 import { LogCallButton } from './LogCallButton'
 import { StreamPanel } from './StreamPanel'
 import { allTimeZones, TimezonePicker } from './TimezonePicker'
@@ -45,7 +46,7 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
   const [timezone, setTimezone] = useState(() => state.timezone || rememberedZone(userKey))
   const [formError, setFormError] = useState<string | null>(null)
   const draftAtCompletion = useRef(state.draft)
-  const running = state.phase === 'starting' || state.phase === 'running'
+  const running = state.phase === 'starting' || state.phase === 'running' || state.phase === 'awaiting_input'
 
   // Announced once, when the card is complete (the live region's text changes only then).
   const ready = state.phase === 'complete' && state.result ? state.result.prediction : null
@@ -59,6 +60,7 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
       const parsed = draftToPrediction(draftAtCompletion.current)
       const streamed: Partial<typeof p> = { ...p }
       delete streamed.verification_mode // set by CalledIt after the stream, never streamed
+      delete streamed.clarifications
       if (parsed && JSON.stringify(parsed) !== JSON.stringify(streamed)) {
         console.warn('streamed draft and final prediction differ', { parsed, final: p })
       }
@@ -110,7 +112,9 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
         <p id="prompt-counter" className="muted counter">{prompt.length} / {MAX_PROMPT_CHARS}</p>
         <TimezonePicker id="timezone" label="Your timezone" value={timezone} onChange={chooseZone} />
         <div className="actions">
-          <button type="submit" className="primary" disabled={running}>{running ? 'Analysing…' : 'Make Call'}</button>
+          <button type="submit" className="primary" disabled={running}>
+            {state.phase === 'awaiting_input' ? 'Waiting for your answer…' : running ? 'Analysing…' : 'Make Call'}
+          </button>
           {running && state.requestId && (
             <button type="button" onClick={() => session.cancel()}>Cancel</button>
           )}
@@ -119,6 +123,16 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
       </form>
 
       {showStream && <StreamPanel state={state} />}
+
+      {state.phase === 'awaiting_input' && state.clarify && (
+        <ClarifyForm
+          key={state.clarify.round}
+          asked={state.clarify}
+          error={state.clarifyError}
+          onAnswer={(answers) => session.answer(answers)}
+          onSkip={() => session.skip()}
+        />
+      )}
 
       {state.error && (
         <p role="alert" className="error">
@@ -140,6 +154,7 @@ export function MakeCall({ session, api, onSaved, userKey }: Props) {
           state={cardState(state.phase)}
           model={state.result?.model}
           timezone={state.timezone}
+          verifiability={state.result?.verifiability}
         >
           {state.result && state.requestId && (
             <LogCallButton

@@ -5,7 +5,9 @@ import type { AuthService, Session } from '../services/auth'
 import { ApiError, type Page, type PredictionService } from '../services/predictions'
 import type { WebSocketService } from '../services/websocket'
 import type { Prediction, SavedPrediction, ServerFrame, Verdict } from '../types'
+import { ClarifyForm } from './ClarifyForm'
 import { DueList } from './DueList'
+import { VerifiabilityMeter } from './VerifiabilityMeter'
 import { LogCallButton } from './LogCallButton'
 import { MyCalls } from './MyCalls'
 import { CallCard } from './CallCard'
@@ -21,6 +23,7 @@ const PREDICTION: Prediction = {
   category_reasoning: 'Needs market data.',
   initial_status: 'pending',
   verification_mode: 'before_date',
+  clarifications: [],
 }
 
 describe('CallCard (final)', () => {
@@ -54,6 +57,8 @@ const SAVED: SavedPrediction = {
   resolved_by: null,
   verdict: null,
   next_check_at: '2026-11-02T10:00:00Z',
+  clarifications: [],
+  verifiability: null,
 }
 
 const VERDICT: Verdict = {
@@ -296,5 +301,68 @@ describe('SignIn', () => {
     await waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(session))
     expect(signIn).toHaveBeenCalledWith('a@b.io', 'password1')
     expectHeadingsInOrder(container, 2)
+  })
+})
+
+describe('ClarifyForm', () => {
+  const ASKED = {
+    type: 'clarify' as const,
+    request_id: 'r',
+    seq: 4,
+    round: 1,
+    timeout_s: 600,
+    questions: [
+      { id: 'by_when', text: 'By when should this be judged?', why: 'Without a date it cannot be checked.', suggestions: ['end of this season (May 2027)', 'within 6 months'] },
+      { id: 'threshold', text: 'What counts as coming true?', why: '', suggestions: [] },
+    ],
+  }
+
+  it('lands focus on the questions; a suggestion fills the answer; Send sends only what was answered', async () => {
+    const onAnswer = vi.fn()
+    render(<ClarifyForm asked={ASKED} error={null} onAnswer={onAnswer} onSkip={vi.fn()} />)
+    expect(screen.getByRole('heading', { name: 'A few questions before going on' })).toHaveFocus()
+    const send = screen.getByRole('button', { name: 'Send answers' })
+    expect(send).toBeDisabled()
+    const user = userEvent.setup()
+    const season = screen.getByRole('button', { name: 'end of this season (May 2027)' })
+    await user.click(season)
+    expect(season).toHaveAttribute('aria-pressed', 'true')
+    const group = screen.getByRole('group', { name: 'By when should this be judged?' })
+    expect(within(group).getByLabelText('Your answer')).toHaveValue('end of this season (May 2027)')
+    expect(within(group).getByText('Without a date it cannot be checked.')).toBeInTheDocument()
+    expect(screen.getByText(/Unanswered after 10 minutes/)).toBeInTheDocument()
+    await user.click(send)
+    expect(onAnswer).toHaveBeenCalledWith({ by_when: 'end of this season (May 2027)' })
+  })
+
+  it('skips, and shows why an answer was refused', async () => {
+    const onSkip = vi.fn()
+    render(<ClarifyForm asked={ASKED} error="answers.by_when: at most 500 characters" onAnswer={vi.fn()} onSkip={onSkip} />)
+    expect(screen.getByRole('alert')).toHaveTextContent('at most 500 characters')
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Skip' }))
+    expect(onSkip).toHaveBeenCalled()
+  })
+})
+
+describe('VerifiabilityMeter', () => {
+  it('shows the score, each dimension with its reason, and the tips', () => {
+    render(
+      <VerifiabilityMeter
+        value={{
+          score: 0.62,
+          dimensions: [
+            { name: 'time_bound', score: 0.3, reason: 'No time frame was given, so one was assumed.' },
+            { name: 'measurable', score: 0.3, reason: 'It names a direction, not a level.' },
+            { name: 'public_source', score: 0.9, reason: 'Published data settles it.' },
+            { name: 'objectivity', score: 1, reason: 'Observable by anyone.' },
+          ],
+          tips: ['Add a date or deadline.', 'Name a number.'],
+        }}
+      />,
+    )
+    expect(screen.getByRole('heading', { name: 'How checkable: 62%' })).toBeInTheDocument()
+    expect(screen.getByRole('meter', { name: 'How checkable: 62%' })).toHaveAttribute('value', '62')
+    expect(screen.getByText(/No time frame was given/)).toBeInTheDocument()
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toContain('Name a number.')
   })
 })

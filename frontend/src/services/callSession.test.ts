@@ -29,6 +29,7 @@ function fakeSocket() {
     }),
     cancel: vi.fn(),
     forget: vi.fn(),
+    clarify: vi.fn((_id: string, _reply: unknown) => true),
   }
 }
 
@@ -41,6 +42,7 @@ const PREDICTION = {
   category_reasoning: 'Weather data is needed.',
   initial_status: 'pending' as const,
   verification_mode: 'before_date' as const,
+  clarifications: [],
 }
 
 describe('CallSession', () => {
@@ -62,7 +64,7 @@ describe('CallSession', () => {
     expect(state.tools[0].status).toBe('success')
     expect(state.transcript.map((item) => item.kind)).toEqual(['text', 'tool', 'text'])
     expect(state.draft.prediction_statement).toEqual({ text: 'Rain in Paris', partial: true })
-    socket.emit({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic', usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 2 } })
+    socket.emit({ type: 'complete', request_id: 'req-1', seq: 5, content: JSON.stringify(PREDICTION), prediction: PREDICTION, model: 'offline-heuristic', usage: { input_tokens: 0, output_tokens: 0, model_calls: 1, turns: 2 }, verifiability: null })
     state = session.getSnapshot()
     expect(state.phase).toBe('complete')
     expect(state.result?.prediction).toEqual(PREDICTION)
@@ -117,5 +119,49 @@ describe('proseOf', () => {
     expect(proseOf('Intro.\n```json\n{"a": 1}\n```\nAfter.')).toBe('Intro.\n\nAfter.')
     expect(proseOf('Intro.\n```json\n{"a": ')).toBe('Intro.\n')
     expect(proseOf('Intro. {"prediction_statement": "x"')).toBe('Intro. ')
+  })
+})
+
+
+describe('CallSession clarifying questions', () => {
+  const ASKED = {
+    type: 'clarify' as const,
+    request_id: 'req-1',
+    seq: 3,
+    round: 1,
+    timeout_s: 600,
+    questions: [{ id: 'by_when', text: 'By when?', why: 'A date makes it checkable.', suggestions: ['within 6 months'] }],
+  }
+
+  it('waits for the answer, sends it, and shows a refused answer without ending the call', async () => {
+    const socket = fakeSocket()
+    const session = new CallSession(socket as unknown as WebSocketService, new MemoryStorage() as unknown as Storage)
+    await session.start('Bitcoin will go up', 'UTC')
+    socket.emit(ASKED)
+    expect(session.getSnapshot().phase).toBe('awaiting_input')
+    expect(session.active).toBe(true)
+    session.answer({ by_when: 'x'.repeat(501) })
+    expect(socket.clarify).toHaveBeenCalledWith('req-1', { answers: { by_when: 'x'.repeat(501) } })
+    socket.emit({ type: 'error', request_id: 'req-1', seq: 0, code: 'too_large', message: 'answers.by_when: too long', retry_after: null })
+    expect(session.getSnapshot().phase).toBe('awaiting_input')
+    expect(session.getSnapshot().clarifyError).toBe('answers.by_when: too long')
+    expect(session.getSnapshot().error).toBeNull()
+    session.skip()
+    expect(socket.clarify).toHaveBeenLastCalledWith('req-1', { skip: true })
+    socket.emit({ type: 'status', request_id: 'req-1', seq: 0, status: 'accepted', message: 'Going on with stated assumptions.' })
+    socket.emit({ type: 'status', request_id: 'req-1', seq: 4, status: 'running', message: 'Thanks: going on with your answer.' })
+    expect(session.getSnapshot().phase).toBe('running')
+    expect(session.getSnapshot().clarifyError).toBeNull()
+  })
+
+  it('picks the question up again from a replay after a reload', async () => {
+    const socket = fakeSocket()
+    const storage = new MemoryStorage()
+    storage.setItem('calledit.call', JSON.stringify({ requestId: 'req-1', prompt: 'Bitcoin will go up', timezone: 'UTC' }))
+    const session = new CallSession(socket as unknown as WebSocketService, storage as unknown as Storage)
+    await session.restore()
+    socket.emit(ASKED)
+    expect(session.getSnapshot().phase).toBe('awaiting_input')
+    expect(session.getSnapshot().clarify?.questions[0].id).toBe('by_when')
   })
 })

@@ -1,7 +1,7 @@
 // The current call, held above the tabs: switching to My Calls and back, or reloading the page,
 // keeps it. The request id is kept in sessionStorage and the call is resumed on load (the server
 // replays its frames from the job's log). Components read it with useSyncExternalStore.
-import { isTerminal, type CompleteFrame, type ErrorCode, type ServerFrame } from '../protocol.gen'
+import { isTerminal, type ClarifyFrame, type CompleteFrame, type ErrorCode, type ServerFrame } from '../protocol.gen'
 import { DraftBuilder, type PredictionDraft } from '../stream/predictionDraft'
 import { lastLine, proseOf, withText, withTool, type StreamLog } from './streamLog'
 import type { WebSocketService } from './websocket'
@@ -9,7 +9,7 @@ import type { WebSocketService } from './websocket'
 export type { ToolChip, TranscriptItem } from './streamLog'
 export { proseOf } from './streamLog'
 
-export type CallPhase = 'idle' | 'starting' | 'running' | 'complete' | 'error' | 'cancelled'
+export type CallPhase = 'idle' | 'starting' | 'running' | 'awaiting_input' | 'complete' | 'error' | 'cancelled'
 
 export interface CallState extends StreamLog {
   requestId: string | null
@@ -19,6 +19,9 @@ export interface CallState extends StreamLog {
   draft: PredictionDraft
   result: CompleteFrame | null
   error: { code: ErrorCode | 'client'; message: string; retryAfter: number | null } | null
+  /** The questions the call waits on (phase awaiting_input), and why the last answer was refused. */
+  clarify: ClarifyFrame | null
+  clarifyError: string | null
 }
 
 const STORAGE_KEY = 'calledit.call'
@@ -42,6 +45,8 @@ function initial(prompt = '', timezone = ''): CallState {
     draft: new DraftBuilder().draft,
     result: null,
     error: null,
+    clarify: null,
+    clarifyError: null,
   }
 }
 
@@ -109,6 +114,25 @@ export class CallSession {
     return true
   }
 
+  /** Answer the questions the call waits on; the analysis goes on with them. */
+  answer(answers: Record<string, string>): void {
+    this.reply({ answers })
+  }
+
+  /** Go on without answering: the analysis states its assumptions. */
+  skip(): void {
+    this.reply({ skip: true })
+  }
+
+  private reply(reply: { answers: Record<string, string> } | { skip: true }): void {
+    if (!this.state.requestId || this.state.phase !== 'awaiting_input') return
+    if (!this.socket.clarify(this.state.requestId, reply)) {
+      this.set({ clarifyError: 'Not connected right now: your answer was not sent. Try again in a moment.' })
+      return
+    }
+    this.set({ phase: 'running', clarifyError: null, status: 'Sending your answer…' })
+  }
+
   cancel(): void {
     if (this.state.requestId && this.active) {
       this.socket.cancel(this.state.requestId)
@@ -125,10 +149,14 @@ export class CallSession {
   }
 
   get active(): boolean {
-    return this.state.phase === 'starting' || this.state.phase === 'running'
+    return this.state.phase === 'starting' || this.state.phase === 'running' || this.state.phase === 'awaiting_input'
   }
 
   private onFrame(frame: ServerFrame): void {
+    // The run went on (answered here, in another tab, or by the timeout): the questions are done.
+    if (frame.seq > 0 && frame.type !== 'clarify' && this.state.phase === 'awaiting_input') {
+      this.set({ phase: 'running', clarifyError: null })
+    }
     switch (frame.type) {
       case 'status':
         if (frame.status === 'restarted') {
@@ -153,7 +181,15 @@ export class CallSession {
           liveLine: lastLine(proseOf(this.text)),
         })
         break
+      case 'clarify':
+        this.set({ phase: 'awaiting_input', clarify: frame, clarifyError: null, status: 'A quick question before going on.' })
+        break
       case 'error':
+        if (frame.seq === 0 && this.state.clarify && this.state.phase !== 'complete') {
+          // The answer was refused (e.g. too long); the call still waits for one.
+          this.set({ phase: 'awaiting_input', clarifyError: frame.message })
+          break
+        }
         this.set({
           phase: 'error',
           status: '',

@@ -81,6 +81,21 @@ describe('WebSocketService', () => {
     expect(frames.map((f) => f.type)).toEqual(['verdict'])
   })
 
+  it('keeps a call whose answer was refused, and ends it at its real terminal frame', async () => {
+    const svc = service()
+    const socket = await connected(svc)
+    const frames: ServerFrame[] = []
+    await svc.makeCall('Bitcoin will go up', 'UTC', (f) => frames.push(f))
+    socket.receive({ type: 'clarify', request_id: 'req-1', seq: 1, round: 1, timeout_s: 600, questions: [{ id: 'by_when', text: 'By when?', why: '', suggestions: [] }] } as never)
+    expect(svc.clarify('req-1', { answers: { by_when: 'soon' } })).toBe(true)
+    expect(socket.sent.at(-1)).toEqual({ action: 'clarify', request_id: 'req-1', answers: { by_when: 'soon' } })
+    socket.receive({ type: 'error', request_id: 'req-1', seq: 0, code: 'bad_request', message: 'no', retry_after: null } as never)
+    socket.receive({ type: 'status', request_id: 'req-1', seq: 2, status: 'running', message: 'going on' } as never)
+    socket.receive({ type: 'error', request_id: 'req-1', seq: 3, code: 'model_error', message: 'failed', retry_after: null } as never)
+    socket.receive({ type: 'text', request_id: 'req-1', seq: 4, content: 'after the end' } as never)
+    expect(frames.map((f) => `${f.type}:${f.seq}`)).toEqual(['clarify:1', 'error:0', 'status:2', 'error:3'])
+  })
+
   it('hands notifications (no request id) to their listeners, and nothing else', async () => {
     const svc = service()
     const socket = await connected(svc)

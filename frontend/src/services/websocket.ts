@@ -37,6 +37,8 @@ interface Call {
   onFrame: FrameHandler
   lastSeq: number
   lastFrameAt: number
+  /** An answer to the call's questions was sent: a refusal (error, seq 0) refuses the answer, not the call. */
+  answering?: boolean
 }
 
 export class WebSocketService {
@@ -183,9 +185,12 @@ export class WebSocketService {
       if (frame.seq <= call.lastSeq) return // a replay after resume
       call.lastSeq = frame.seq
     }
+    const refusedAnswer = call.answering === true && frame.type === 'error' && frame.seq === 0
+    if (frame.seq > 0 || frame.type === 'status') call.answering = false
     call.onFrame(frame)
-    // A call ends with its terminal frame (a refusal is one too: an error with seq 0).
-    if (isTerminal(frame)) this.calls.delete(frame.request_id)
+    // A call ends with its terminal frame (a refusal is one too: an error with seq 0), except a
+    // refused answer to a question: the call still waits for a valid one.
+    if (isTerminal(frame) && !refusedAnswer) this.calls.delete(frame.request_id)
   }
 
   private send(message: ClientAction): boolean {
@@ -220,6 +225,16 @@ export class WebSocketService {
       return
     }
     await this.connect() // resumeCalls() sends it once the socket opens
+  }
+
+  /** Answer the questions a call waits on (or skip them); its frames keep going to the same handler. */
+  clarify(requestId: string, reply: { answers: Record<string, string> } | { skip: true }): boolean {
+    const call = this.calls.get(requestId)
+    if (call) {
+      call.answering = true
+      call.lastFrameAt = this.now()
+    }
+    return this.send({ action: 'clarify', request_id: requestId, ...reply })
   }
 
   cancel(requestId: string): void {

@@ -169,7 +169,7 @@ export function draftFromToolInput(partialJsonArgs: string): PredictionDraft {
 }
 
 /** What the model streams: every field but ``verification_mode``, which CalledIt sets afterwards. */
-export type StreamedPrediction = Omit<Prediction, 'verification_mode'>
+export type StreamedPrediction = Omit<Prediction, 'verification_mode' | 'clarifications'>
 
 /** The full prediction once the draft holds every field, final and valid; otherwise null. */
 export function draftToPrediction(d: PredictionDraft): StreamedPrediction | null {

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from calledit.budget import RunBudget
+from calledit.clarification import Pause
 from calledit.errors import ErrorCode
 from calledit.grounding import ResolvedEvidence
 from calledit.protocol import ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent
@@ -111,6 +112,7 @@ TOOL_LABELS = {
     "parse_date_with_timezone": "Resolving the date",
     "fetch_url": "Reading a page",
     "web_search": "Searching the web",
+    "ask_clarifying_questions": "Asking you",
 }
 MAX_TOOL_RESULT_CHARS = 1_000
 
@@ -121,6 +123,7 @@ class RunReport:
 
     usage: Usage = field(default_factory=Usage)
     corrections: list[str] = field(default_factory=list)
+    pause: Pause | None = None  # set when the run stopped to ask the user (see clarification.py)
 
 
 class OutOfRepairs(Exception):
@@ -276,9 +279,12 @@ def _failure(error: BaseException, label: str, what: str) -> RunFailure:
 
 
 def record_usage(agent: Any, report: RunReport) -> None:
-    """Copy the agent's token counts and turns into the report (model calls are counted by the hooks)."""
+    """Add the agent's token counts and turns to the report (model calls are counted by the hooks).
+
+    Adds: a run paused for the user's answer continues in a fresh agent, whose counts start at zero.
+    """
     metrics = agent.event_loop_metrics
     usage = metrics.accumulated_usage
-    report.usage.input_tokens = int(usage.get("inputTokens", 0))
-    report.usage.output_tokens = int(usage.get("outputTokens", 0))
-    report.usage.turns = int(metrics.cycle_count)
+    report.usage.input_tokens += int(usage.get("inputTokens", 0))
+    report.usage.output_tokens += int(usage.get("outputTokens", 0))
+    report.usage.turns += int(metrics.cycle_count)

@@ -15,13 +15,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from calledit.errors import BadInput, CallError, ErrorCode
 from calledit.protocol import (
+    ClarifyEvent,
     CompleteEvent,
     ErrorEvent,
     Event,
@@ -77,7 +78,16 @@ class _Printer:
             self.err.write(f"[{event.status}] {event.message}\n")
         elif isinstance(event, CompleteEvent):
             self._newline()
-            self.out.write(render_prediction(event.prediction.model_dump(mode="json"), event.model))
+            self.out.write(
+                render_prediction(
+                    event.prediction.model_dump(mode="json"),
+                    event.model,
+                    event.verifiability.model_dump() if event.verifiability else None,
+                )
+            )
+        elif isinstance(event, ClarifyEvent):
+            self._newline()
+            self.err.write(f"[question] round {event.round}: {' / '.join(q.text for q in event.questions)}\n")
         elif isinstance(event, VerdictEvent):
             self._newline()
             self.out.write(render_verdict(event))
@@ -92,7 +102,9 @@ class _Printer:
             self._mid_line = False
 
 
-def render_prediction(prediction: dict[str, object], model: str) -> str:
+def render_prediction(
+    prediction: dict[str, object], model: str, verifiability: dict[str, Any] | None = None
+) -> str:
     """The final prediction as an aligned, readable block."""
     method = prediction.get("verification_method")
     method = method if isinstance(method, dict) else {}
@@ -116,6 +128,15 @@ def render_prediction(prediction: dict[str, object], model: str) -> str:
         *block("Sources", method.get("source")),
         *block("Criteria", method.get("criteria")),
         *block("Steps", method.get("steps"), numbered=True),
+        *block(
+            "Clarified",
+            [
+                f"{c.get('question')} {c.get('answer')}"
+                for c in prediction.get("clarifications") or []  # type: ignore[attr-defined]
+                if isinstance(c, dict)
+            ],
+        ),
+        *_checkable(verifiability),
         f"{'Status':<13}{prediction.get('initial_status', 'pending')}",
         f"{'Model':<13}{model}",
         "─" * 60,
@@ -152,6 +173,14 @@ def render_verdict(event: VerdictEvent) -> str:
     return "\n".join(lines)
 
 
+def _checkable(verifiability: dict[str, Any] | None) -> list[str]:
+    if not verifiability:
+        return []
+    parts = ", ".join(f"{d['name']} {d['score']:.1f}" for d in verifiability["dimensions"])
+    tips = [f"{'':<13}Tip: {tip}" for tip in verifiability.get("tips", [])]
+    return [f"{'Checkable':<13}{verifiability['score']:.2f} ({parts})", *tips]
+
+
 def _local(utc_iso: str) -> str:
     try:
         return (
@@ -161,12 +190,46 @@ def _local(utc_iso: str) -> str:
         return utc_iso
 
 
+def _answerer(args: argparse.Namespace, err: TextIO) -> Callable[[ClarifyEvent], dict[str, object]]:
+    """Answers to the agent's questions: ``--answer id=text``, else asked on a terminal, else skipped."""
+    from calledit.clarification import answers_response, skip_response
+
+    given = dict(item.partition("=")[::2] for item in args.answer or [])
+
+    def answer(asked: ClarifyEvent) -> dict[str, object]:
+        pending = {q.id: q for q in asked.questions}
+        answers = {qid: text.strip() for qid, text in given.items() if qid in pending and text.strip()}
+        if answers:
+            return answers_response(answers)
+        if not sys.stdin.isatty():
+            err.write("The analysis asked (not a terminal, so it goes on with stated assumptions):\n")
+            for q in asked.questions:
+                err.write(f"  {q.id}: {q.text}  (answer with --answer {q.id}=...)\n")
+            return skip_response("no_tty")
+        for q in asked.questions:
+            err.write(f"\n{q.text}\n" + (f"  ({q.why})\n" if q.why else ""))
+            for i, suggestion in enumerate(q.suggestions, 1):
+                err.write(f"  {i}. {suggestion}\n")
+            err.write("Your answer (a number, your own words, or Enter to skip): ")
+            err.flush()
+            reply = sys.stdin.readline().strip()
+            if reply.isdigit() and 1 <= int(reply) <= len(q.suggestions):
+                reply = q.suggestions[int(reply) - 1]
+            if reply:
+                answers[q.id] = reply[:500]
+        return answers_response(answers) if answers else skip_response()
+
+    return answer
+
+
 async def _call(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from calledit.analysis import stream_analysis  # deferred: `calledit --help` stays instant
 
     printer = _Printer(out, err)
     final: Event | None = None
-    async for event in stream_analysis(args.prompt, args.timezone):
+    async for event in stream_analysis(
+        args.prompt, args.timezone, clarify=not args.no_clarify, answer=_answerer(args, err)
+    ):
         final = event
         if args.events:
             out.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
@@ -217,7 +280,7 @@ async def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from calledit.analysis import stream_analysis
         from calledit.saved import SavedPrediction
 
-        async for event in stream_analysis(_read_prompt(args.target), args.timezone):
+        async for event in stream_analysis(_read_prompt(args.target), args.timezone, clarify=False):
             final = event
             if isinstance(event, (CompleteEvent, ErrorEvent)) or args.events:
                 _emit(args, printer, out, event)
@@ -285,6 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--json", action="store_true", help="print only the final prediction as JSON")
     mode.add_argument("--events", action="store_true", help="print every protocol event as a JSON line")
     call.add_argument("--verbose", "-v", action="store_true", help="show logs, with tracebacks, on stderr")
+    call.add_argument(
+        "--answer",
+        action="append",
+        metavar="ID=TEXT",
+        help="answer a clarifying question without being asked, e.g. --answer by_when='end of May 2027'",
+    )
+    call.add_argument("--no-clarify", action="store_true", help="never ask questions: assume and say so")
     verify = sub.add_parser("verify", help="verify a statement, or a saved prediction by id, now")
     verify.add_argument(
         "target", help="a prediction statement (analysed first; - reads stdin) or a saved prediction's id"

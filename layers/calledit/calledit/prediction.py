@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from calledit.clarification import MAX_QUESTIONS, MAX_ROUNDS, Clarification
+
 MAX_STATEMENT_CHARS = 2_000
 MAX_TEXT_CHARS = 2_000
 MAX_ITEM_CHARS = 500
@@ -104,6 +106,11 @@ class Prediction(BaseModel):
         default="at_date",
         description="before_date: a deadline ('by March 2027') that may be confirmed early; set by CalledIt "
         "from the date tool's result",
+    )
+    clarifications: list[Clarification] = Field(
+        default_factory=list,
+        max_length=MAX_QUESTIONS * MAX_ROUNDS,
+        description="The user's answers to clarifying questions; filled in by CalledIt (leave empty)",
     )
 
     def to_json(self) -> str:

@@ -22,7 +22,14 @@ Rules:
    current_tool_verifiable (knowing the date settles it), strands_tool_verifiable (a general web
    lookup settles it), api_tool_verifiable (needs a specific data API: prices, results, weather),
    human_verifiable_only (personal or subjective). Explain the choice in category_reasoning.
-7. Briefly explain your reasoning as you go, then return only the structured prediction.
+7. If ask_clarifying_questions is available and the prediction has no time frame, names no
+   measurable level ("Bitcoin will go up"), or its subject is ambiguous, call it once after
+   current_time, before resolving the date: 1-3 short questions, each with an id, why it matters and
+   up to 4 suggested answers (time frames the date tool can resolve, e.g. "by the end of May 2027").
+   Never ask about what the statement already makes clear. Use the answers for the date, criteria
+   and sources; if the user skips, state every assumption in date_reasoning or category_reasoning.
+   Leave clarifications empty: CalledIt fills it in.
+8. Briefly explain your reasoning as you go, then return only the structured prediction.
 """
 
 _REQUEST = re.compile(

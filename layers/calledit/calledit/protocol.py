@@ -13,13 +13,23 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
+from calledit.clarification import MAX_ANSWER_CHARS, MAX_QUESTIONS, MAX_ROUNDS, Question, QuestionId
 from calledit.errors import BadInput, ErrorCode
 from calledit.prediction import Prediction
 from calledit.usage import Usage
 from calledit.validation import MAX_PROMPT_CHARS, MAX_SEQ, check_timezone
 from calledit.verdict import Verdict
+from calledit.verifiability import Verifiability
 
 # Client request ids: uuid4 from the browser, but any short opaque token is accepted.
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -40,6 +50,7 @@ class MakeCall(_Action):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
     timezone: str = "UTC"
     request_id: RequestId
+    clarify: bool = Field(default=True, description="false: never ask questions, assume and say so")
 
     @field_validator("timezone")
     @classmethod
@@ -79,11 +90,29 @@ class Verify(_Action):
     prediction_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
 
 
-ClientMessage = MakeCall | Cancel | Resume | Ping | Verify
+class Clarify(_Action):
+    """Answer the questions of a call that waits for input (``answers``), or ``skip`` them."""
+
+    action: Literal["clarify"]
+    request_id: RequestId
+    answers: dict[QuestionId, Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS)]] = Field(
+        default_factory=dict, max_length=MAX_QUESTIONS
+    )
+    skip: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Clarify:
+        self.answers = {k: v for k, v in self.answers.items() if v}
+        if self.skip == bool(self.answers):
+            raise ValueError("send either answers (at least one, non-empty) or skip: true")
+        return self
+
+
+ClientMessage = MakeCall | Cancel | Resume | Ping | Verify | Clarify
 CLIENT_ACTION: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="action")]
 )
-KNOWN_ACTIONS = ("makecall", "verify", "cancel", "resume", "ping")
+KNOWN_ACTIONS = ("makecall", "clarify", "verify", "cancel", "resume", "ping")
 
 # ---------------------------------------------------------------- server -> client
 
@@ -132,6 +161,16 @@ class CompleteEvent(_Event):
     prediction: Prediction
     model: str
     usage: Usage = Field(default_factory=Usage)
+    verifiability: Verifiability | None = Field(default=None, description="How checkable the call is")
+
+
+class ClarifyEvent(_Event):
+    """The analysis asks before assuming: the call waits for ``clarify`` (answers or skip)."""
+
+    type: Literal["clarify"] = "clarify"
+    round: int = Field(ge=1, le=MAX_ROUNDS)
+    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    timeout_s: int = Field(description="Seconds until the call goes on with stated assumptions")
 
 
 class VerdictEvent(_Event):
@@ -164,12 +203,22 @@ class ErrorEvent(_Event):
     retry_after: int | None = Field(default=None, description="Seconds to wait before trying again")
 
 
-Event = StatusEvent | TextEvent | ToolEvent | CompleteEvent | VerdictEvent | NotificationEvent | ErrorEvent
+Event = (
+    StatusEvent
+    | TextEvent
+    | ToolEvent
+    | CompleteEvent
+    | ClarifyEvent
+    | VerdictEvent
+    | NotificationEvent
+    | ErrorEvent
+)
 EVENT_TYPES: tuple[type[_Event], ...] = (
     StatusEvent,
     TextEvent,
     ToolEvent,
     CompleteEvent,
+    ClarifyEvent,
     VerdictEvent,
     NotificationEvent,
     ErrorEvent,

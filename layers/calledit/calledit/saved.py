@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from calledit.clarification import Clarification
 from calledit.prediction import (
     LEGACY_OUTCOME_STATUSES,
     Outcome,
@@ -16,6 +17,7 @@ from calledit.prediction import (
     utc_now,
 )
 from calledit.verdict import Verdict, VerificationMode
+from calledit.verifiability import Verifiability
 
 UNSAVED = "unsaved"  # the id of a prediction verified without being stored
 
@@ -45,6 +47,8 @@ class SavedPrediction(BaseModel):
     verifiable_category: str
     category_reasoning: str
     initial_status: Literal["pending"] = "pending"
+    clarifications: list[Clarification] = Field(default_factory=list, description="Answers before saving")
+    verifiability: Verifiability | None = Field(default=None, description="How checkable the call is")
 
     @model_validator(mode="before")
     @classmethod

@@ -27,6 +27,7 @@ class Settings:
     verify_queue_url: str = ""
     verify_queue_arn: str = ""
     verify_dead_letters_arn: str = ""
+    clarify_timeout_queue_url: str = ""
     scheduler_role_arn: str = ""
     schedule_group: str = "default"
 
@@ -47,6 +48,7 @@ class Settings:
             verify_queue_url=env.get("VERIFY_QUEUE_URL", ""),
             verify_queue_arn=env.get("VERIFY_QUEUE_ARN", ""),
             verify_dead_letters_arn=env.get("VERIFY_DEAD_LETTERS_ARN", ""),
+            clarify_timeout_queue_url=env.get("CLARIFY_TIMEOUT_QUEUE_URL", ""),
             scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
             schedule_group=env.get("SCHEDULE_GROUP", "default"),
         )

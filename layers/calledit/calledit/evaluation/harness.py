@@ -85,8 +85,9 @@ async def evaluate_case(case: Case, choice: ModelChoice, budget: RunBudget) -> O
     final: CompleteEvent | ErrorEvent | None = None
     started = time.monotonic()
     with clock.frozen_at(case.reference):
+        # One-shot: the dataset scores what the model makes of the statement alone, without asking.
         async for event in stream_analysis(
-            case.statement, case.timezone, choice=choice, budget=budget, report=report
+            case.statement, case.timezone, choice=choice, budget=budget, report=report, clarify=False
         ):
             if isinstance(event, CompleteEvent | ErrorEvent):
                 final = event

@@ -113,6 +113,7 @@ class LocalStack:
                 "VERIFY_QUEUE_URL",
                 "VERIFY_QUEUE_ARN",
                 "VERIFY_DEAD_LETTERS_ARN",
+                "CLARIFY_TIMEOUT_QUEUE_URL",
                 "SCHEDULER_ROLE_ARN",
                 "SCHEDULE_GROUP",
             ):

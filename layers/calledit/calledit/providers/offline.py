@@ -4,6 +4,10 @@ It drives the real agent loop exactly like a provider would: it streams explanat
 for ``current_time`` and then ``parse_date_with_timezone`` through real ``toolUse`` blocks, reads
 their results from the conversation, and finally streams the prediction JSON. When the agent
 forces a tool (structured output), it answers with that tool call. It always says what it is.
+
+When the question tool is offered and the statement has no time frame (or a market call names no
+level), it asks first: "By when?" with suggestions computed from today's date, and uses the answer
+(or says what it assumed when the user skips).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
+from calledit.clarification import CLARIFY_TOOL
 from calledit.prompting import CallRequest, parse_request
 from calledit.providers.heuristics import classify
 from calledit.timeparse import find_date_phrase
@@ -63,6 +68,20 @@ class _Transcript:
     def ok(self, tool: str) -> dict[str, Any] | None:
         status, payload = self.results.get(tool, ("missing", None))
         return payload if status == "success" and isinstance(payload, dict) else None
+
+    def answer(self, question_id: str) -> str | None:
+        """The user's answer to one of the model's clarifying questions, if given."""
+        for item in (self.ok(CLARIFY_TOOL) or {}).get("answers", []):
+            text = str(item.get("answer", "")).strip() if isinstance(item, dict) else ""
+            if text and item.get("id") == question_id:
+                return text
+        return None
+
+    @property
+    def skipped(self) -> str | None:
+        """Why the questions went unanswered ("skipped" or "timeout"), if they did."""
+        result = self.ok(CLARIFY_TOOL) or {}
+        return str(result.get("reason") or "skipped") if result.get("skipped") else None
 
 
 def _payload(content: list[Any]) -> Any:
@@ -124,13 +143,23 @@ class OfflineHeuristicModel(Model):
             )
             tool = ("current_time", {"timezone": request.timezone})
         elif (
+            _offered(tool_specs, CLARIFY_TOOL)
+            and transcript.attempts(CLARIFY_TOOL) == 0
+            and (questions := clarifying_questions(request.prediction, transcript.ok("current_time") or {}))
+        ):
+            text = (
+                "The statement leaves something open that decides how it gets checked, "
+                "so I ask before assuming.\n"
+            )
+            tool = (CLARIFY_TOOL, {"questions": questions})
+        elif (
             transcript.ok("parse_date_with_timezone") is None
             and transcript.attempts("parse_date_with_timezone") < 2
         ):
             phrase, found = _phrase_for(transcript)
             now = transcript.ok("current_time") or {}
             text = f"It is {now.get('weekday', '')} {now.get('local', '')} there. ".replace("  ", " ") + (
-                f"The time frame in the prediction is “{phrase}”; resolving it in {request.timezone}.\n"
+                f"The time frame is “{phrase}”; resolving it in {request.timezone}.\n"
                 if found
                 else f"I found no time frame, so I assume “{phrase}” and resolve it.\n"
             )
@@ -196,10 +225,55 @@ def _forced_tool(tool_choice: ToolChoice | None) -> str | None:
     return str(name) if name else None
 
 
+def _offered(tool_specs: list[ToolSpec] | None, name: str) -> bool:
+    return any(spec.get("name") == name for spec in tool_specs or [])
+
+
+def clarifying_questions(statement: str, now: dict[str, Any]) -> list[dict[str, Any]]:
+    """What to ask before assuming: a time frame when none is stated, a level for a market call."""
+    questions: list[dict[str, Any]] = []
+    today = str(now.get("local", ""))[:10]
+    year, month = (int(today[:4]), int(today[5:7])) if re.match(r"\d{4}-\d{2}", today) else (0, 0)
+    kind = classify(statement)
+    if find_date_phrase(statement) is None:
+        suggestions = []
+        if year and (kind.domain == "sports" or "season" in statement.lower()):
+            season_end = year if month < 6 else year + 1
+            suggestions.append(f"end of this season (May {season_end})")
+        if year:
+            suggestions.append(f"by the end of {year if month < 10 else year + 1}")
+        suggestions += ["within 6 months", "within 1 year"]
+        questions.append(
+            {
+                "id": "by_when",
+                "text": "By when should this be judged?",
+                "why": "Without a date the call cannot be checked; otherwise I assume one year from today.",
+                "suggestions": suggestions[:4],
+            }
+        )
+    if kind.domain == "finance" and not re.search(r"\d", statement):
+        questions.append(
+            {
+                "id": "threshold",
+                "text": "What counts as coming true?",
+                "why": "A direction like “go up” needs a level to check against.",
+                "suggestions": [
+                    "up at least 10% from today",
+                    "above its all-time high",
+                    "any rise from today",
+                ],
+            }
+        )
+    return questions
+
+
 def _phrase_for(transcript: _Transcript) -> tuple[str, bool]:
-    """The date phrase to resolve: the one in the statement, unless resolving it already failed."""
+    """The date phrase to resolve: the statement's, else the user's answer, unless resolving it failed."""
     assert transcript.request is not None
-    phrase = find_date_phrase(transcript.request.prediction)
+    answered = transcript.answer("by_when")
+    phrase = find_date_phrase(transcript.request.prediction) or (
+        (find_date_phrase(answered) or answered) if answered else None
+    )
     if phrase and transcript.attempts("parse_date_with_timezone") == 0:
         return phrase, True
     return FALLBACK_PHRASE, False
@@ -222,10 +296,20 @@ def build_prediction(transcript: _Transcript) -> dict[str, Any]:
     date_reasoning = str(
         resolved.get("reasoning") or "The date could not be resolved; using the current time."
     )
+    by_when, threshold = transcript.answer("by_when"), transcript.answer("threshold")
     if requested == FALLBACK_PHRASE:
-        date_reasoning = f"No time frame was stated, so one year was assumed. {date_reasoning}"
+        why = {"skipped": " (you skipped the question)", "timeout": " (no answer came in time)"}.get(
+            transcript.skipped or "", ""
+        )
+        date_reasoning = f"No time frame was stated{why}, so one year was assumed. {date_reasoning}"
+    elif by_when and not find_date_phrase(statement):
+        date_reasoning = f"You said: “{_clip(by_when, 120)}”. {date_reasoning}"
     local_when = resolved.get("local") or verification_date
     kind = classify(statement)
+    counts = [f"Counts as true if: {_clip(threshold)}"] if threshold else []
+    asked = transcript.attempts(CLARIFY_TOOL) > 0
+    if not threshold and asked and kind.domain == "finance" and not re.search(r"\d", statement):
+        counts = ["Assumed (no level given): any rise from the level on the day the call was made"]
     return {
         "prediction_statement": statement,
         "verification_date": verification_date,
@@ -234,6 +318,7 @@ def build_prediction(transcript: _Transcript) -> dict[str, Any]:
             "source": list(kind.sources),
             "criteria": [
                 f"The statement is true as written: “{_clip(statement)}”",
+                *counts,
                 f"Judged at {local_when}",
             ],
             "steps": [*kind.steps, f"Record the outcome on or after {local_when}"],

@@ -12,6 +12,7 @@ another actor has finished or restarted.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import Any
 
 from calledit import framelog
 from calledit.aws import table
+from calledit.clarification import Pause, pack_snapshot, unpack_snapshot
 from calledit.lifecycle import TERMINAL, JobStatus, sources
 from calledit.settings import get_settings
 
@@ -55,6 +57,13 @@ class Job:
     frames: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
     usage: dict[str, Any] | None = None
+    clarify: bool = True  # may the analysis ask the user questions
+    clarify_round: int = 0  # the round of questions asked last (0: none)
+    questions: list[dict[str, Any]] = field(default_factory=list)  # of that round
+    interrupt_id: str = ""
+    conversation: bytes | None = None  # the paused agent's snapshot (compressed)
+    clarify_response: dict[str, Any] | None = None  # the answer (or skip) that resumes it
+    awaiting_since: float = 0.0
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Job:
@@ -82,12 +91,33 @@ class Job:
             frames=framelog.unpack(raw_log, str(item["request_id"])),
             result=_plain(item["result"]) if item.get("result") else None,
             usage=_plain(item["usage"]) if item.get("usage") else None,
+            clarify=bool(item.get("clarify", True)),
+            clarify_round=int(item.get("clarify_round", 0)),
+            questions=_json(item, "questions") or [],
+            interrupt_id=str(item.get("interrupt_id", "")),
+            conversation=_binary(item.get("conversation")),
+            clarify_response=_json(item, "clarify_response"),
+            awaiting_since=float(item.get("awaiting_since", 0)),
         )
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The paused agent's snapshot, if the job waits for (or got) an answer."""
+        return unpack_snapshot(self.conversation) if self.conversation else None
 
     @property
     def terminal_frame(self) -> dict[str, Any] | None:
         """The frame that ended the job (the last one logged), if it has ended."""
         return self.frames[-1] if self.status in TERMINAL and self.frames else None
+
+
+def _json(item: dict[str, Any], key: str) -> Any:
+    return json.loads(str(item[key])) if item.get(key) else None
+
+
+def _binary(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    return bytes(value.value) if hasattr(value, "value") else bytes(value)
 
 
 def _plain(value: Any) -> Any:
@@ -145,6 +175,7 @@ class JobStore:
         kind: str = "analysis",
         prediction_id: str = "",
         connected_at: int = 0,
+        clarify: bool = True,
     ) -> Job:
         """Insert a queued job; raises ``JobExists`` if the request id was used by this user."""
         from botocore.exceptions import ClientError
@@ -161,6 +192,7 @@ class JobStore:
             "endpoint": endpoint,
             "prompt": prompt,
             "timezone": timezone,
+            "clarify": clarify,
             "attach_version": 0,
             "resume_after": 0,
             "cancel_requested": False,
@@ -339,6 +371,60 @@ class JobStore:
         if done is not None:
             self.release(job.user_id, job.request_id)
         return done
+
+    def pause(
+        self, job: Job, frames: list[dict[str, Any]], pause: Pause, *, usage: dict[str, Any]
+    ) -> Job | None:
+        """running -> awaiting_input under the worker's lease: the log, the questions and the agent's
+        snapshot are saved; numbering goes on from the next frame when the answer resumes it."""
+        last_seq = int(frames[-1]["seq"]) if frames else job.last_seq
+        return self._write(
+            job.user_id,
+            job.request_id,
+            {
+                "frame_log": framelog.pack(frames),
+                "last_seq": last_seq,
+                "next_seq": last_seq + 1,
+                "clarify_round": pause.round,
+                "questions": json.dumps([q.model_dump() for q in pause.questions]),
+                "interrupt_id": pause.interrupt_id,
+                "conversation": pack_snapshot(pause.snapshot),
+                "awaiting_since": self.now(),
+                "heartbeat_at": self.now(),
+                "usage": usage,
+                "run_id": "",
+            },
+            to=JobStatus.AWAITING_INPUT,
+            run_id=job.run_id,
+            expect={"status": JobStatus.RUNNING.value},
+            remove=("clarify_response",),
+        )
+
+    def answer(
+        self,
+        user_id: str,
+        request_id: str,
+        round_: int,
+        response: dict[str, Any],
+        *,
+        connection: tuple[str, str, int] | None = None,
+    ) -> Job | None:
+        """awaiting_input -> queued with the user's response, only if that round still waits (an
+        answer and the timeout can race: one wins). ``connection`` (id, endpoint, connected_at) makes
+        the answering connection the one the rest of the call streams to."""
+        values: dict[str, Any] = {"clarify_response": json.dumps(response), "heartbeat_at": self.now()}
+        if connection is not None:
+            values.update(
+                {"connection_id": connection[0], "endpoint": connection[1], "connected_at": connection[2]}
+            )
+        return self._write(
+            user_id,
+            request_id,
+            values,
+            to=JobStatus.QUEUED,
+            expect={"status": JobStatus.AWAITING_INPUT.value, "clarify_round": round_},
+            add_version=connection is not None,
+        )
 
     def restart(
         self, job: Job, *, connection_id: str, endpoint: str, next_seq: int, connected_at: int = 0

@@ -26,6 +26,7 @@ from calledit.prediction import Outcome, Prediction, PredictionStatus, format_ut
 from calledit.saved import SavedPrediction
 from calledit.settings import get_settings
 from calledit.verdict import Verdict, VerificationMode
+from calledit.verifiability import assess
 
 SWEEP_SHARDS = 16
 # A claimed verification that has not finished after this long is handed out again.
@@ -79,7 +80,8 @@ class PredictionStore:
         prediction_id = str(uuid.uuid4())
         pk = user_pk(user_id)
         sk = f"PRED#{format_utc(now)}#{prediction_id}"
-        fields = prediction.model_dump(mode="json")
+        checkable = _dynamo(assess(prediction).model_dump())  # computed here: never trusted from a client
+        fields = {**prediction.model_dump(mode="json"), "verifiability": checkable}
         mode: VerificationMode = prediction.verification_mode
         first_check = self._first_check(fields["verification_date"], mode, now)
         item: dict[str, Any] = {

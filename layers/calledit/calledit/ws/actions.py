@@ -1,4 +1,5 @@
-"""WebSocket message routes: makecall / verify / cancel / resume / ping (``$default`` for anything else).
+"""WebSocket message routes: makecall / clarify / verify / cancel / resume / ping (``$default`` for
+anything else).
 
 Every problem with a client's message is answered with an ``error`` frame (stable code, plain
 words) on the same connection; the route itself always returns 200 so API Gateway keeps the
@@ -25,6 +26,7 @@ from calledit.protocol import (
     CLIENT_ACTION,
     KNOWN_ACTIONS,
     Cancel,
+    Clarify,
     ClientMessage,
     ErrorEvent,
     Event,
@@ -130,6 +132,8 @@ class ActionHandler:
             self._makecall(parsed, caller)
         elif isinstance(parsed, Verify):
             self._verify(parsed, caller)
+        elif isinstance(parsed, Clarify):
+            self._clarify(parsed, caller)
         elif isinstance(parsed, Cancel):
             self._cancel(parsed, caller)
         elif isinstance(parsed, Resume):
@@ -190,6 +194,7 @@ class ActionHandler:
                 prompt=call.prompt,
                 timezone=call.timezone,
                 connected_at=caller.connected_at,
+                clarify=call.clarify,
             )
         except JobExists:
             # A retried makecall (e.g. after a reconnect) behaves like resume from the start.
@@ -277,6 +282,44 @@ class ActionHandler:
                     job, JobStatus.FAILED, [*job.frames, terminal], expect={"status": job.status.value}
                 ):
                     self._post(caller, terminal)
+
+    # ------------------------------------------------------------------ clarify
+
+    def _clarify(self, reply: Clarify, caller: Caller) -> None:
+        """The user's answers (or skip) to the questions a call waits on: queue it to go on."""
+        from calledit.clarification import answers_response, skip_response
+
+        user, rid = caller.user_id, reply.request_id
+        job = self.jobs.get(user, rid)
+        if job is None:  # missing or another user's: the same answer
+            self._fail(caller, rid, ErrorCode.NOT_FOUND, "No such call.")
+            return
+        if job.status is not JobStatus.AWAITING_INPUT:
+            self._fail(caller, rid, ErrorCode.CONFLICT, "This call is not waiting for an answer.")
+            return
+        known = {str(q.get("id")) for q in job.questions}
+        if unknown := sorted(set(reply.answers) - known):
+            self._fail(
+                caller,
+                rid,
+                ErrorCode.BAD_REQUEST,
+                f"Unknown question id(s) {', '.join(unknown)}; this call asked: {', '.join(sorted(known))}.",
+            )
+            return
+        response = skip_response() if reply.skip else answers_response(reply.answers)
+        queued = self.jobs.answer(
+            user,
+            rid,
+            job.clarify_round,
+            response,
+            connection=(caller.connection_id, caller.endpoint, caller.connected_at),
+        )
+        if queued is None:  # the timeout (or another tab) answered first
+            self._fail(caller, rid, ErrorCode.CONFLICT, "This call is not waiting for an answer.")
+            return
+        message = "Going on with stated assumptions." if reply.skip else "Thanks: going on with your answer."
+        self._reply(caller, rid, StatusEvent(status="accepted", message=message))
+        self._start(user, rid, caller)
 
     # ------------------------------------------------------------------ cancel
 

@@ -9,6 +9,10 @@
 - The run has a deadline below the Lambda timeout; the runner ends it with ``timed_out`` when hit.
 - The terminal frame is written to the job (with the whole log) before it is posted, so a resume at
   any moment finds it; a resume that arrived just before the finish is honoured here.
+- An analysis that asks the user pauses: the job goes ``awaiting_input`` with the agent's snapshot
+  (the Lambda ends; no one waits), and a delayed message on the clarify-timeout queue comes back
+  after ``answer_timeout_s()`` (10 minutes) to go on with stated assumptions if nobody answered.
+  The answer (or the timeout) queues the job again and a worker resumes the agent from the snapshot.
 """
 
 from __future__ import annotations
@@ -21,17 +25,23 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Json
 
 from calledit.agent_run import RunReport
 from calledit.analysis import stream_analysis
 from calledit.budget import RunBudget
+from calledit.clarification import Resumption, answer_timeout_s, skip_response
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
 from calledit.metrics import record_run
-from calledit.protocol import CompleteEvent, Event, StatusEvent, VerdictEvent, is_terminal
+from calledit.protocol import ClarifyEvent, CompleteEvent, Event, StatusEvent, VerdictEvent, is_terminal
 from calledit.providers.selection import ModelChoice
+from calledit.settings import get_settings
 from calledit.storage.jobs import Job, JobStore
 from calledit.storage.predictions import PredictionStore
+from calledit.usage import Usage
 from calledit.verification.service import verify_saved
 from calledit.ws.sender import CoalescingSender
 from calledit.ws.transport import ManagementApiTransport, Transport
@@ -82,7 +92,8 @@ class JobWorker:
         self.poll_s = poll_s
         self.flush_s = flush_s
         self.budget = (budget or RunBudget.from_env()).within(timeout_s)
-        self.report = RunReport()
+        # A run resumed after a question goes on counting what the first part spent.
+        self.report = RunReport(usage=Usage.model_validate(job.usage) if job.usage else Usage())
         self.attach_version = job.attach_version
         self.lease_lost = False
         self.writes = 0
@@ -113,6 +124,8 @@ class JobWorker:
             finally:
                 keeper.cancel()
                 await asyncio.gather(keeper, return_exceptions=True)
+            if isinstance(final, ClarifyEvent) and self.report.pause is not None and not self.lease_lost:
+                return await self._pause(sender)
             if self.lease_lost or final is None or not is_terminal(final):
                 logger.warning("run ended without finishing the job", extra={"lease_lost": self.lease_lost})
                 return None
@@ -156,6 +169,22 @@ class JobWorker:
         )
         return status
 
+    async def _pause(self, sender: CoalescingSender) -> JobStatus | None:
+        """Save the paused run for the answer, and arrange for the timeout; the Lambda then ends."""
+        sender.flush_text()
+        pause = self.report.pause
+        assert pause is not None
+        paused = await asyncio.to_thread(
+            self.jobs.pause, self.job, list(sender.frames), pause, usage=self.report.usage.model_dump()
+        )
+        self.writes += 1
+        if paused is None:
+            logger.warning("could not pause the job: someone else moved it")
+            return None
+        await asyncio.to_thread(schedule_timeout, paused.user_id, paused.request_id, pause.round)
+        logger.info("waiting for the user's answer", extra={"round": pause.round, "job_writes": self.writes})
+        return JobStatus.AWAITING_INPUT
+
     def _events(self, cancel: threading.Event) -> AsyncIterator[Event]:
         """The run's events: an analysis of the prompt, or a verification of a saved prediction."""
         job = self.job
@@ -169,6 +198,12 @@ class JobWorker:
                 budget=self.budget,
                 report=self.report,
             )
+        snapshot = job.snapshot()
+        resume = (
+            Resumption(snapshot=snapshot, interrupt_id=job.interrupt_id, response=job.clarify_response)
+            if snapshot is not None and job.clarify_response is not None
+            else None
+        )
         return stream_analysis(
             job.prompt,
             job.timezone,
@@ -176,6 +211,8 @@ class JobWorker:
             cancel_signal=cancel,
             budget=self.budget,
             report=self.report,
+            clarify=job.clarify,
+            resume=resume,
         )
 
     def _maybe_reattach(self, current: Job, sender: CoalescingSender) -> None:
@@ -248,3 +285,63 @@ async def handle_job(
         return None
     options.setdefault("budget", run_budget(remaining_ms))
     return await JobWorker(job, jobs, **options).run()
+
+
+# ---------------------------------------------------------------- unanswered questions
+
+
+class ClarifyTimeout(BaseModel):
+    """A delayed message: this round of questions was asked ``answer_timeout_s()`` ago."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str
+    request_id: str
+    round: int
+
+
+class ClarifyTimeoutRecord(SqsRecordModel):
+    body: Json[ClarifyTimeout]
+
+
+def schedule_timeout(user_id: str, request_id: str, round_: int) -> None:
+    """Send the delayed timeout message (SQS delays up to 15 minutes; the wait is 10)."""
+    queue_url = get_settings().clarify_timeout_queue_url
+    if not queue_url:
+        logger.warning("no clarify-timeout queue configured: an unanswered question waits until resumed")
+        return
+    from calledit.aws import sqs_client
+
+    body = ClarifyTimeout(user_id=user_id, request_id=request_id, round=round_)
+    sqs_client().send_message(
+        QueueUrl=queue_url, MessageBody=body.model_dump_json(), DelaySeconds=answer_timeout_s()
+    )
+
+
+async def handle_timeout(
+    message: ClarifyTimeout, *, jobs: JobStore | None = None, **options: Any
+) -> JobStatus | None:
+    """Go on with stated assumptions if that round is still unanswered; else nothing to do."""
+    jobs = jobs or JobStore()
+    queued = await asyncio.to_thread(
+        jobs.answer, message.user_id, message.request_id, message.round, skip_response("timeout")
+    )
+    if queued is None:
+        return None  # answered, skipped, cancelled or gone meanwhile
+    logger.info("no answer in time: going on with stated assumptions", extra={"round": message.round})
+    payload = {"user_id": message.user_id, "request_id": message.request_id}
+    return await handle_job(payload, jobs=jobs, **options)
+
+
+_timeouts = BatchProcessor(event_type=EventType.SQS, model=ClarifyTimeoutRecord)
+
+
+def handle_timeout_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The clarify-timeout queue's consumer (this same worker function, SQS-triggered)."""
+    remaining = context.get_remaining_time_in_millis()
+
+    def one(record: ClarifyTimeoutRecord) -> None:
+        asyncio.run(handle_timeout(record.body, remaining_ms=remaining))
+
+    response = process_partial_response(event=event, record_handler=one, processor=_timeouts, context=context)
+    return dict(response)
