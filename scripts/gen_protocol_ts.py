@@ -93,7 +93,7 @@ def _constant(name: str) -> str:
 
 
 def render() -> str:
-    from calledit import clarification, protocol, validation
+    from calledit import clarification, protocol, tagging, validation
     from calledit.errors import ErrorCode
     from calledit.prediction import Prediction
 
@@ -109,6 +109,8 @@ def render() -> str:
         f"export const MAX_NOTE_CHARS = {validation.MAX_NOTE_CHARS}",
         f"export const MAX_BODY_BYTES = {validation.MAX_BODY_BYTES}",
         f"export const MAX_ANSWER_CHARS = {clarification.MAX_ANSWER_CHARS}",
+        f"export const MAX_TAGS = {tagging.MAX_TAGS}",
+        f"export const MAX_TAG_CHARS = {tagging.MAX_TAG_CHARS}",
         f"export const ACK_SEQ = {protocol.ACK_SEQ}",
         f"export const REQUEST_ID_PATTERN = /{protocol.REQUEST_ID_PATTERN}/",
         "",
@@ -199,11 +201,24 @@ def render() -> str:
 def _rest_types(emitted: set[str]) -> list[str]:
     """The REST bodies the browser reads and sends (docs/openapi.json has the same schemas)."""
     from calledit.api import schemas
+    from calledit.api.routes import notifications, receipts
     from calledit.saved import SavedPrediction
+    from calledit.scoring import TrackRecord
+    from calledit.storage.receipts import PublicReceipt
 
     out = ["// REST bodies (calledit.api.schemas, calledit.saved)", ""]
-    sent = (SavedPrediction, schemas.PredictionPage, schemas.VerdictHistory, schemas.ErrorBody)
-    received = (schemas.RecordOutcome, schemas.Override)
+    sent = (
+        SavedPrediction,
+        schemas.PredictionPage,
+        schemas.VerdictHistory,
+        schemas.ErrorBody,
+        TrackRecord,
+        receipts.Share,
+        PublicReceipt,
+        notifications.NotificationList,
+        notifications.Marked,
+    )
+    received = (schemas.RecordOutcome, schemas.Override, schemas.SetTags, notifications.MarkRead)
     for model in (*sent, *received):
         schema = model.model_json_schema(mode="serialization" if model in sent else "validation")
         local_defs = schema.pop("$defs", {})

@@ -352,6 +352,9 @@ class Function:
     schedules: list[str] = field(default_factory=list)  # expressions of its Schedule/ScheduleV2 events
 
 
+NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
+
+
 class Resolver:
     """CloudFormation intrinsics against the local resources' physical ids; refuses what it cannot provide."""
 
@@ -363,6 +366,7 @@ class Resolver:
         parameters: Mapping[str, str],
     ) -> None:
         self.resources: dict[str, Any] = raw.get("Resources", {})
+        self.conditions: dict[str, Any] = raw.get("Conditions", {})
         self.params: dict[str, Any] = {}
         for name, spec in raw.get("Parameters", {}).items():
             value = parameters.get(name, spec.get("Default", ""))
@@ -401,13 +405,36 @@ class Resolver:
             raise SmokeError(f"!GetAtt {key}: the smoke test provides no local value for it")
         return self.attributes[key]
 
+    def condition(self, name: str) -> bool:
+        """A template condition (Fn::Equals / Not / And / Or / Condition), evaluated locally."""
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expr: Any) -> bool:
+        if isinstance(expr, dict) and "Fn::Equals" in expr:
+            left, right = (self(v) for v in expr["Fn::Equals"])
+            return str(left) == str(right)
+        if isinstance(expr, dict) and "Fn::Not" in expr:
+            return not self._truth(expr["Fn::Not"][0])
+        if isinstance(expr, dict) and "Fn::And" in expr:
+            return all(self._truth(e) for e in expr["Fn::And"])
+        if isinstance(expr, dict) and "Fn::Or" in expr:
+            return any(self._truth(e) for e in expr["Fn::Or"])
+        if isinstance(expr, dict) and "Condition" in expr:
+            return self.condition(expr["Condition"])
+        raise ValueError(f"condition not supported locally: {expr!r}")
+
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [item for item in (self(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if "Ref" in value:
+            if value["Ref"] == "AWS::NoValue":
+                return NO_VALUE
             return self.ref(value["Ref"])
+        if "Fn::If" in value:
+            name, when_true, when_false = value["Fn::If"]
+            return self(when_true if self.condition(name) else when_false)
         if "Fn::GetAtt" in value:
             target, attr = (
                 value["Fn::GetAtt"]
@@ -438,7 +465,8 @@ class Resolver:
             return re.sub(r"\$\{([^}!][^}]*)\}", sub, text)
         if len(value) == 1 and next(iter(value)).startswith("Fn::"):
             raise SmokeError(f"{next(iter(value))}: intrinsic not supported by scripts/layer_smoke.py")
-        return {k: self(v) for k, v in value.items()}
+        resolved = ((k, self(v)) for k, v in value.items())
+        return {k: v for k, v in resolved if v is not NO_VALUE}
 
 
 def functions_of(raw: dict[str, Any], resolve: Resolver) -> list[Function]:

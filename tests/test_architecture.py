@@ -27,6 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "calledit.clarification",
             "calledit.prediction",
             "calledit.verifiability",
+            "calledit.tagging",
+            "calledit.export",
             "calledit.verdict",
             "calledit.saved",
             "calledit.usage",

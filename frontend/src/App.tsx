@@ -1,20 +1,23 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { AppConfig } from './config'
 import { DueList } from './components/DueList'
+import { NotificationBell } from './components/NotificationBell'
 import { MakeCall } from './components/MakeCall'
 import { MyCalls } from './components/MyCalls'
 import { SignIn } from './components/SignIn'
+import { TrackRecordPage } from './components/TrackRecord'
 import { AuthService, type Session } from './services/auth'
 import { CallSession } from './services/callSession'
+import { NotificationCenter } from './services/notifications'
 import { PredictionService } from './services/predictions'
 import { WebSocketService, type ConnectionState } from './services/websocket'
-import type { NotificationFrame } from './types'
 
-type Route = 'call' | 'calls' | 'due'
+type Route = 'call' | 'calls' | 'due' | 'record'
 const ROUTES: { id: Route; label: string }[] = [
   { id: 'call', label: 'Make a Call' },
   { id: 'calls', label: 'My Calls' },
   { id: 'due', label: 'Due' },
+  { id: 'record', label: 'Track record' },
 ]
 
 function routeFromHash(): Route {
@@ -32,15 +35,17 @@ export function App({ config }: { config: AppConfig }) {
   // The call in progress lives here, above the tabs: switching tabs or reloading keeps it.
   const call = useMemo(() => new CallSession(socket), [socket])
 
-  // Verdicts that arrive while the app is open: announced, and the lists reload.
-  const [notice, setNotice] = useState<NotificationFrame | null>(null)
+  // Verdicts and due calls that arrive while the app is open: the bell counts and announces them,
+  // and the lists reload.
   const [refreshKey, setRefreshKey] = useState(0)
+  // One per signed-in user: signing in as someone else never shows the last user's list.
+  const userEmail = session?.email
+  const notifications = useMemo(() => (userEmail ? new NotificationCenter(api, socket) : null), [api, socket, userEmail])
 
   useEffect(() => socket.onStateChange(setConnection), [socket])
   useEffect(
     () =>
-      socket.onNotification((frame) => {
-        setNotice(frame)
+      socket.onNotification(() => {
         setRefreshKey((k) => k + 1)
       }),
     [socket],
@@ -80,6 +85,7 @@ export function App({ config }: { config: AppConfig }) {
             {ROUTES.map((r) => (
               <a key={r.id} href={`#/${r.id}`} aria-current={route === r.id ? 'page' : undefined}>{r.label}</a>
             ))}
+            {notifications && <NotificationBell center={notifications} onOpen={() => go('due')} />}
             <button type="button" className="link" onClick={signOut}>Sign out</button>
           </nav>
         )}
@@ -92,17 +98,14 @@ export function App({ config }: { config: AppConfig }) {
         {session && route === 'call' && (
           <MakeCall session={call} api={api} onSaved={() => go('calls')} userKey={session.email} />
         )}
-        {session && notice && (
-          <div role="status" className="banner notice">
-            {notice.title}{' '}
-            <a href="#/due" onClick={() => setNotice(null)}>Review it</a>{' '}
-            <button type="button" className="link" onClick={() => setNotice(null)}>Dismiss</button>
-          </div>
-        )}
         {session && route === 'calls' && <MyCalls api={api} socket={socket} refreshKey={refreshKey} />}
         {session && route === 'due' && <DueList api={api} socket={socket} refreshKey={refreshKey} />}
+        {session && route === 'record' && <TrackRecordPage key={refreshKey} load={() => api.stats()} />}
       </main>
-      <footer className="muted">Signed in as {session?.email ?? '—'}</footer>
+      <footer className="muted">
+        Signed in as {session?.email ?? '—'}
+        {config.mode === 'local' && <> · <a href="/outbox">Outbox (local reminder emails)</a></>}
+      </footer>
     </div>
   )
 }

@@ -9,6 +9,8 @@ export const MAX_SEQ = 2147483647
 export const MAX_NOTE_CHARS = 1000
 export const MAX_BODY_BYTES = 16384
 export const MAX_ANSWER_CHARS = 500
+export const MAX_TAGS = 5
+export const MAX_TAG_CHARS = 32
 export const ACK_SEQ = 0
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/
 
@@ -290,6 +292,9 @@ export interface SavedPrediction {
   category_reasoning: string
   initial_status: "pending"
   clarifications: Clarification[]
+  confidence: number | null
+  tags: string[]
+  share_token: string | null
   verifiability: Verifiability | null
 }
 
@@ -319,6 +324,89 @@ export interface ErrorBody {
   message: string
 }
 
+export interface CalibrationBin {
+  lower: number
+  upper: number
+  count: number
+  mean_confidence: number | null
+  observed_rate: number | null
+  band_low: number | null
+  band_high: number | null
+}
+
+export interface GroupRecord {
+  resolved: number
+  decided: number
+  accuracy: number | null
+  with_confidence: number
+  brier: number | null
+}
+
+export interface MonthPoint {
+  month: string
+  resolved: number
+  decided: number
+  cumulative_decided: number
+  cumulative_accuracy: number | null
+  cumulative_with_confidence: number
+  cumulative_brier: number | null
+}
+
+export interface TrackRecord {
+  total: number
+  resolved: number
+  decided: number
+  inconclusive: number
+  pending: number
+  accuracy: number | null
+  with_confidence: number
+  brier: number | null
+  brier_baseline: number
+  brier_skill: number | null
+  brier_note: string
+  calibration: CalibrationBin[]
+  by_category: Record<string, GroupRecord>
+  by_tag: Record<string, GroupRecord>
+  over_time: MonthPoint[]
+}
+
+export interface Share {
+  token: string
+  path: string
+}
+
+export interface PublicReceipt {
+  prediction_statement: string
+  made_at: string
+  verification_date: string
+  timezone: string
+  confidence: number | null
+  status: string
+  outcome: "true" | "false" | "inconclusive" | null
+  resolved_at: string | null
+  resolved_by: string | null
+  verdict_outcome: "true" | "false" | "inconclusive" | null
+  verdict_checked_at: string | null
+}
+
+export interface Notification {
+  notification_id: string
+  kind: "verdict_ready" | "due"
+  prediction_id: string
+  title: string
+  created_at: string
+  read: boolean
+}
+
+export interface NotificationList {
+  items: Notification[]
+  unread: number
+}
+
+export interface Marked {
+  marked: number
+}
+
 export interface RecordOutcome {
   status: "true" | "false" | "inconclusive"
   note?: string
@@ -327,4 +415,12 @@ export interface RecordOutcome {
 export interface Override {
   outcome: "true" | "false" | "inconclusive"
   note?: string
+}
+
+export interface SetTags {
+  tags: string[]
+}
+
+export interface MarkRead {
+  ids?: string[] | null
 }

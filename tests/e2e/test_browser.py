@@ -79,8 +79,11 @@ def test_sign_in_stream_log_list_and_judge(page: Any, app_url: str) -> None:
     token = page.evaluate("() => JSON.parse(localStorage.getItem('calledit.session')).idToken")
     past = _weather_call("It will snow in Paris on 1 January 2026", "2026-01-01T22:59:59Z")
     _post(f"{app_url}/api/predictions", token, {"request_id": "e2e-past", "prediction": past})
-    page.get_by_role("status").filter(has_text="A verdict is ready to confirm").wait_for(timeout=30_000)
-    page.get_by_role("link", name="Review it").click()
+    bell = page.get_by_role("button", name="Notifications, 1 unread")
+    bell.wait_for(timeout=30_000)
+    bell.click()
+    page.get_by_role("button", name=re.compile("Due: what happened")).click()
+    page.get_by_role("heading", name="Time to judge").wait_for()
 
     item = page.get_by_role("listitem").filter(has_text=past["prediction_statement"])
     verdict = item.get_by_role("region", name="Verdict")
@@ -157,4 +160,66 @@ def test_a_question_is_answered_by_clicking_a_suggestion(page: Any, app_url: str
     page.get_by_role("heading", name="My Calls").wait_for()
     item = page.get_by_role("listitem").filter(has_text=statement)
     assert chosen in item.get_by_role("list", name="Clarified").inner_text()
+    assert errors == []
+
+
+def test_confidence_resolve_chart_share_and_open_the_receipt_signed_out(
+    page: Any, app_url: str, browser: Any
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    errors = console_errors(page)
+    sign_up(page, app_url)
+    statement = "It will snow in Oslo on 1 January 2030"
+    page.get_by_label("Your prediction").fill(statement)
+    choose_timezone(page, "Europe/Oslo")
+    page.get_by_role("button", name="Make Call").click()
+    card = page.get_by_role("article", name="Structured prediction")
+    card.get_by_text("offline-heuristic").wait_for(timeout=30_000)
+    page.get_by_role("checkbox", name="Add my confidence").check()
+    assert page.get_by_label("Confidence in percent").input_value() == "70"
+    page.get_by_label("Tags").fill("Weather")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Log Call").click()
+
+    item = page.get_by_role("listitem").filter(has_text=statement)
+    item.get_by_text("70 % sure").wait_for()
+    assert "#weather" in item.inner_text()
+    item.get_by_role("button", name="Verify now").click()
+    item.get_by_role("button", name="Override").click(timeout=30_000)
+    item.get_by_label("Came true").check()
+    item.get_by_role("button", name="Save my outcome").click()
+    item.get_by_text("Resolved by you").wait_for()
+
+    page.get_by_role("link", name="Track record").click()
+    page.get_by_role("heading", name="Track record").wait_for()
+    chart = page.get_by_role("img", name=re.compile("calibration", re.I))
+    chart.wait_for()
+    table = page.get_by_role("table", name="Calibration by confidence band")
+    row = table.get_by_role("row").filter(has_text="70–80").inner_text().replace("\xa0", " ")
+    assert row.split("\t")[:4] == ["70–80 %", "1", "70 %", "100 %"]  # one call at 70 %, it came true
+    page.screenshot(path=str(ARTIFACTS / "9-track-record.png"), full_page=True)
+
+    page.get_by_role("link", name="My Calls").click()
+    item = page.get_by_role("listitem").filter(has_text=statement)
+    item.get_by_role("button", name="Share a receipt").click()
+    link = item.locator('a[href*="/r/"]')
+    link.wait_for()
+    url = link.get_attribute("href")
+    assert url and "/r/" in url
+
+    stranger = browser.new_context()  # signed out: no session, no token
+    receipt = stranger.new_page()
+    receipt.goto(url)
+    assert statement in receipt.get_by_role("heading", level=1).inner_text()
+    body = receipt.locator("body").inner_text().replace("\xa0", " ")
+    assert "70 %" in body and "It came true" in body and "@example.com" not in body
+    assert receipt.locator('meta[property="og:title"]').get_attribute("content") == f"“{statement}”"
+    receipt.screenshot(path=str(ARTIFACTS / "10-receipt.png"), full_page=True)
+    stranger.close()
+
+    item.get_by_role("button", name="Stop sharing").click()
+    item.get_by_role("button", name="Share a receipt").wait_for()
+    gone = browser.new_context()
+    assert gone.new_page().goto(url).status == 404
+    gone.close()
     assert errors == []

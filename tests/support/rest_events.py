@@ -23,6 +23,7 @@ def rest_event(
     query: dict[str, str] | None = None,
     origin: str = ORIGIN,
     raw_body: str | None = None,
+    source_ip: str = "192.0.2.10",
 ) -> dict[str, Any]:
     """A complete API Gateway REST proxy event, its resource and path parameters from template.yaml."""
     resource, params = path, None
@@ -43,4 +44,5 @@ def rest_event(
         headers={"Origin": origin, "Content-Type": "application/json"},
         body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
         claims=claims,
+        source_ip=source_ip,
     )

@@ -443,8 +443,10 @@ def test_the_sweep_enqueues_every_due_prediction_once(queues: dict[str, str]) ->
     store = PredictionStore()
     due = [saved(store, user=f"user-{i % 7}", rid=f"d{i}", date="2027-01-01T00:00:00Z") for i in range(45)]
     saved(store, rid="future", date="2099-01-01T00:00:00Z")
-    first = Sweeper(concurrency=4).sweep(NOW)
-    again = Sweeper(concurrency=4).sweep(NOW)  # a second sweep right after finds them enqueued
+    # One thread: moto's transactions are not thread-safe (tests/local/test_sweep_local.py runs
+    # overlapping, multi-threaded sweeps against DynamoDB Local).
+    first = Sweeper(concurrency=1).sweep(NOW)
+    again = Sweeper(concurrency=1).sweep(NOW)  # a second sweep right after finds them enqueued
     assert first.found == 45 and first.enqueued == 45 and first.failed == 0
     assert again.enqueued == 0
     sqs = boto3.client("sqs", region_name="us-east-1")
@@ -456,7 +458,7 @@ def test_the_sweep_enqueues_every_due_prediction_once(queues: dict[str, str]) ->
         for m in messages:
             sqs.delete_message(QueueUrl=queues["VERIFY_QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
     assert sorted(b["prediction_id"] for b in bodies) == sorted(p.prediction_id for p in due)
-    later = Sweeper().sweep(NOW + timedelta(minutes=16))  # never verified: handed out again after the window
+    later = Sweeper(concurrency=1).sweep(NOW + timedelta(minutes=61))  # unverified: again after the window
     assert later.enqueued == 45
 
 
@@ -512,3 +514,18 @@ def test_the_queue_consumer_verifies_and_notifies_the_owner(
     assert (
         len(notes) == 1 and notes[0].prediction_id == p.prediction_id and "Resolved false" in notes[0].title
     )
+
+
+def test_a_scheduled_check_that_cannot_settle_reminds_the_owner_it_is_due(queues: dict[str, str]) -> None:
+    from calledit.scheduled.verifier import VerifyMessage, verify_one
+    from calledit.storage.notifications import NotificationStore
+
+    store = PredictionStore()
+    call = saved(store, user="u9", rid="rain")
+    with clock.frozen_at(datetime(2027, 4, 2, 9, tzinfo=UTC)):
+        final = asyncio.run(verify_one(VerifyMessage(user_id="u9", prediction_id=call.prediction_id)))
+    assert isinstance(final, VerdictEvent) and final.verdict.outcome == "inconclusive" and not final.applied
+    (note,) = NotificationStore().recent("u9")
+    assert note.kind == "due" and note.title.startswith("Due: what happened?")
+    again = asyncio.run(verify_one(VerifyMessage(user_id="u9", prediction_id=call.prediction_id)))
+    assert isinstance(again, ErrorEvent) and again.code == "conflict"  # proposed: left to the user

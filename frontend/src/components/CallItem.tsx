@@ -4,6 +4,9 @@ import type { PredictionService } from '../services/predictions'
 import type { WebSocketService } from '../services/websocket'
 import { OUTCOME_LABELS, type PredictionStatus, type SavedPrediction, type Verdict } from '../types'
 import { OutcomeForm } from './OutcomeForm'
+import { errorMessage } from './RetryAlert'
+import { ShareControl } from './ShareControl'
+import { TagsInput } from './TagsInput'
 import { VerdictCard } from './VerdictCard'
 import { Clarified } from './Clarified'
 import { VerifiabilityMeter } from './VerifiabilityMeter'
@@ -21,6 +24,45 @@ export function StatusBadge({ item }: { item: Pick<SavedPrediction, 'status' | '
   }
   const status = item.status === 'resolved' ? 'pending' : item.status
   return <span className={`badge status-${status}`}>{STATUS_LABELS[status]}</span>
+}
+
+/** "Edit tags": the call's tags, saved on demand. */
+function TagEditor({ item, api, onChange }: { item: SavedPrediction; api: PredictionService; onChange: (updated: SavedPrediction) => void }) {
+  const [open, setOpen] = useState(false)
+  const [tags, setTags] = useState(item.tags)
+  const [error, setError] = useState<string | null>(null)
+  const [saving, setSaving] = useState(false)
+
+  async function save() {
+    setSaving(true)
+    setError(null)
+    try {
+      onChange(await api.setTags(item.prediction_id, tags))
+      setOpen(false)
+    } catch (e) {
+      setError(errorMessage(e, 'Could not save the tags.'))
+    } finally {
+      setSaving(false)
+    }
+  }
+
+  if (!open) {
+    return (
+      <button type="button" className="link" onClick={() => { setTags(item.tags); setOpen(true) }}>
+        Edit tags
+      </button>
+    )
+  }
+  return (
+    <div className="tag-editor">
+      <TagsInput id={`edit-tags-${item.prediction_id}`} value={tags} onChange={setTags} />
+      <div className="actions">
+        <button type="button" className="primary" disabled={saving} onClick={() => void save()}>Save tags</button>
+        <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+      </div>
+      {error && <p role="alert" className="error">{error}</p>}
+    </div>
+  )
 }
 
 function hasVerdict(item: SavedPrediction): item is SavedPrediction & { verdict: Verdict } {
@@ -61,6 +103,12 @@ export function CallItem({ item, api, socket, onChange, judge = false }: Props) 
           {item.outcome_note && <>. Note: {item.outcome_note}</>}
         </p>
       )}
+      {(item.confidence !== null || item.tags.length > 0) && (
+        <p className="meta">
+          {item.confidence !== null && <span className="badge">{Math.round(item.confidence * 100)} % sure</span>}{' '}
+          {item.tags.map((tag) => <span key={tag} className="badge tag">#{tag}</span>)}
+        </p>
+      )}
       <Clarified items={item.clarifications} />
       {item.verifiability && item.status !== 'resolved' && (
         <details className="checkable">
@@ -73,6 +121,8 @@ export function CallItem({ item, api, socket, onChange, judge = false }: Props) 
         <VerifyNow predictionId={item.prediction_id} socket={socket} onVerdict={refresh} />
       )}
       {judge && item.status === 'pending' && <OutcomeForm item={item} api={api} onDone={onChange} legend="Or judge it yourself: what happened?" />}
+      <TagEditor item={item} api={api} onChange={onChange} />
+      <ShareControl item={item} api={api} onChange={onChange} />
     </li>
   )
 }

@@ -82,7 +82,7 @@ describe('MakeCall', () => {
     expect(screen.getByLabelText('Full analysis')).toHaveTextContent('"prediction_statement"')
     await user.click(within(card).getByRole('button', { name: 'Log Call' }))
     await waitFor(() => expect(onSaved).toHaveBeenCalled())
-    expect(save).toHaveBeenCalledWith('req-1', PREDICTION, 'offline-heuristic', 'Europe/Paris')
+    expect(save).toHaveBeenCalledWith('req-1', PREDICTION, 'offline-heuristic', 'Europe/Paris', { confidence: null, tags: [] })
   })
 
   it('keeps the partial card on cancel, says nothing was saved, and offers Retry', async () => {

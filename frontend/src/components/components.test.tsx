@@ -59,6 +59,9 @@ const SAVED: SavedPrediction = {
   next_check_at: '2026-11-02T10:00:00Z',
   clarifications: [],
   verifiability: null,
+  confidence: null,
+  tags: [],
+  share_token: null,
 }
 
 const VERDICT: Verdict = {
@@ -122,6 +125,21 @@ describe('CallCard headings', () => {
 })
 
 describe('LogCallButton', () => {
+  it('logs the call with a confidence (as a probability) and normalised tags', async () => {
+    const save = vi.fn<PredictionService['save']>().mockResolvedValue(SAVED)
+    const onSaved = vi.fn()
+    render(<LogCallButton api={asApi({ save })} requestId="req-7" prediction={PREDICTION} model="m" timezone="UTC" onSaved={onSaved} />)
+    const user = userEvent.setup()
+    await user.click(screen.getByRole('checkbox', { name: 'Add my confidence' }))
+    const number = screen.getByLabelText('Confidence in percent')
+    await user.clear(number)
+    await user.type(number, '72')
+    await user.type(screen.getByLabelText('Tags'), 'Premier League{Enter}#Football,')
+    await user.click(screen.getByRole('button', { name: 'Log Call' }))
+    await waitFor(() => expect(onSaved).toHaveBeenCalled())
+    expect(save).toHaveBeenCalledWith('req-7', PREDICTION, 'm', 'UTC', { confidence: 0.72, tags: ['premier-league', 'football'] })
+  })
+
   it('shows a failed save in words with a Retry that saves again (no automatic retry)', async () => {
     const save = vi.fn<PredictionService['save']>()
       .mockRejectedValueOnce(new ApiError(503, 'unavailable', 'The service is busy. Retry in a moment.'))
@@ -130,14 +148,14 @@ describe('LogCallButton', () => {
     render(<LogCallButton api={asApi({ save })} requestId="req-1" prediction={PREDICTION} model="m" timezone="UTC" onSaved={onSaved} />)
     const user = userEvent.setup()
     await user.click(screen.getByRole('button', { name: 'Log Call' }))
-    expect(await screen.findByRole('alert')).toHaveTextContent('The service is busy. Retry in a moment.')
+    expect(await screen.findByText('The service is busy. Retry in a moment.')).toBeInTheDocument()
     expect(save).toHaveBeenCalledTimes(1)
     expect(onSaved).not.toHaveBeenCalled()
     await user.click(screen.getByRole('button', { name: 'Retry' }))
     await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(1))
     expect(save).toHaveBeenCalledTimes(2)
-    expect(save).toHaveBeenLastCalledWith('req-1', PREDICTION, 'm', 'UTC')
-    expect(screen.queryByRole('alert')).not.toBeInTheDocument()
+    expect(save).toHaveBeenLastCalledWith('req-1', PREDICTION, 'm', 'UTC', { confidence: null, tags: [] })
+    expect(screen.queryByText('The service is busy. Retry in a moment.')).not.toBeInTheDocument()
   })
 })
 

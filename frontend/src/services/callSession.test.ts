@@ -29,7 +29,7 @@ function fakeSocket() {
     }),
     cancel: vi.fn(),
     forget: vi.fn(),
-    clarify: vi.fn((_id: string, _reply: unknown) => true),
+    clarify: vi.fn(() => true),
   }
 }
 

@@ -73,3 +73,9 @@ def reset_clients() -> None:
     scheduler_client.cache_clear()
     sqs_client.cache_clear()
     management_client.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def ses_client() -> Any:
+    """SES v2 (reminder emails; only when CALLEDIT_EMAIL_SENDER is set)."""
+    return _session().client("sesv2")

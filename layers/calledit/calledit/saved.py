@@ -48,6 +48,9 @@ class SavedPrediction(BaseModel):
     category_reasoning: str
     initial_status: Literal["pending"] = "pending"
     clarifications: list[Clarification] = Field(default_factory=list, description="Answers before saving")
+    confidence: float | None = Field(default=None, description="Probability it comes true, set when logged")
+    tags: list[str] = Field(default_factory=list)
+    share_token: str | None = Field(default=None, description="The public receipt's token, while shared")
     verifiability: Verifiability | None = Field(default=None, description="How checkable the call is")
 
     @model_validator(mode="before")

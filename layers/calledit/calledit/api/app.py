@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from calledit import __version__
-from calledit.api.routes import legacy, predictions, verdicts
+from calledit.api.ratelimit import TooManyRequests
+from calledit.api.routes import legacy, notifications, predictions, receipts, record, verdicts
 from calledit.api.schemas import ErrorBody
 from calledit.errors import BadInput, ErrorCode, describe_validation
 from calledit.settings import get_settings
@@ -40,6 +41,7 @@ def _cors() -> CORSConfig:
         allow_origin=origins[0],
         extra_origins=origins[1:],
         allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["X-Next-Cursor", "Content-Disposition", "Retry-After"],
         max_age=600,
     )
 
@@ -54,6 +56,9 @@ def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, cors=_cors())
     app.include_router(predictions.router)
     app.include_router(verdicts.router)
+    app.include_router(record.router)
+    app.include_router(receipts.router)
+    app.include_router(notifications.router)
     app.include_router(legacy.router)
 
     @app.exception_handler(RequestValidationError)
@@ -63,6 +68,12 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(BadInput)
     def bad_input(exc: BadInput) -> Response[str]:
         return error_response(400, exc.code, exc.message)
+
+    @app.exception_handler(TooManyRequests)
+    def too_many(exc: TooManyRequests) -> Response[str]:
+        response = error_response(429, ErrorCode.RATE_LIMITED, str(exc.msg))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response[str]:

@@ -15,3 +15,11 @@ def caller_id(router: Any) -> str:
     if not sub:
         raise UnauthorizedError("Sign in first.")
     return str(sub)
+
+
+def caller_email(router: Any) -> str | None:
+    """The caller's verified email claim, if the token carries one (reminders go there)."""
+    event = router.current_event
+    claims = (event.request_context.authorizer.claims or {}) if event is not None else {}
+    email = claims.get("email") if isinstance(claims, dict) else None
+    return str(email) if email else None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from calledit.prediction import Outcome, Prediction, VerificationMethod
 from calledit.protocol import RequestId
 from calledit.saved import SavedPrediction
+from calledit.tagging import MAX_TAGS, normalise_tags
 from calledit.validation import MAX_NOTE_CHARS
 from calledit.verdict import Evidence
 
@@ -28,8 +29,15 @@ class PredictionIn(Prediction):
     verification_method: StrictVerificationMethod
 
 
+Confidence = Annotated[
+    float,
+    Field(ge=0.01, le=0.99, description="Probability (0.01-0.99) that it comes true; locked once saved"),
+]
+TagList = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)]
+
+
 class CreatePrediction(BaseModel):
-    """Log Call: the prediction plus the client's idempotency key."""
+    """Log Call: the prediction plus the client's idempotency key, confidence and tags."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +45,31 @@ class CreatePrediction(BaseModel):
     prediction: PredictionIn
     timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
     model: Annotated[str, StringConstraints(max_length=100)] = "unknown"
+    confidence: Confidence | None = None
+    tags: TagList = Field(default_factory=list, description=f"Up to {MAX_TAGS} tags; normalised")
+
+    @field_validator("confidence")
+    @classmethod
+    def _two_decimals(cls, value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalise_tags(value)
+
+
+class SetTags(BaseModel):
+    """Replace a call's tags (up to five; normalised)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tags: TagList
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalise_tags(value)
 
 
 class RecordOutcome(BaseModel):

@@ -96,6 +96,8 @@ class Gateway:
         app.router.add_get("/ws", self.websocket)
         app.router.add_route("*", "/ws/@connections/{connection_id:.+}", self.management)
         app.router.add_route("*", "/api/{path:.*}", self.rest)
+        # CloudFront sends the app domain's /r/* (shared receipts) to the REST API: the same here.
+        app.router.add_get("/r/{token}", self.receipt)
         app.router.add_post("/lambda/{secret}/2015-03-31/functions/{name}/invocations", self.lambda_invoke)
         app.router.add_get("/config.json", self.runtime_config)
         app.router.add_get("/{path:.*}", self.static)
@@ -286,8 +288,11 @@ class Gateway:
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return {}
 
-    async def rest(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["path"]
+    async def receipt(self, request: web.Request) -> web.StreamResponse:
+        return await self.rest(request, path=f"/r/{request.match_info['token']}")
+
+    async def rest(self, request: web.Request, path: str | None = None) -> web.StreamResponse:
+        path = path or "/" + request.match_info["path"]
         for route in self.template.rest_routes:
             params = route.match(request.method, path)
             if params is not None:

@@ -25,6 +25,7 @@ from aiohttp import web
 from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
 from calledit.local.gateway import Gateway, RedactingAccessLogger
 from calledit.local.lambdas import LambdaRuntime
+from calledit.local.outbox import outbox_routes
 from calledit.local.scheduler import Scheduler, SchedulerError
 from calledit.local.sqs import SQS, QueueConfig, queue_name_from_arn
 from calledit.local.template import LocalTemplate, read_template
@@ -119,6 +120,7 @@ class LocalStack:
             ):
                 if key in fn.environment:
                     env[key] = fn.environment[key]
+        env["CALLEDIT_EMAIL_OUTBOX"] = str(self.data_dir / "outbox")  # reminder emails, listed at /outbox
         env["CALLEDIT_MODEL"] = os.environ.get("CALLEDIT_MODEL") or "offline"
         env["CALLEDIT_OFFLINE_DELAY_MS"] = os.environ.get("CALLEDIT_OFFLINE_DELAY_MS") or "15"
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
@@ -177,6 +179,7 @@ class LocalStack:
         app.add_subapp(
             "/cognito", create_issuer_app(self.data_dir / "cognito", self.issuer_url, CLIENT_ID, self.origins)
         )
+        outbox_routes(app, self.data_dir / "outbox")  # before the gateway's catch-all static route
         self.gateway.routes(app)
         await self._start_queues_and_schedules(template, app)
         self._runner = web.AppRunner(

@@ -131,9 +131,13 @@ def queue_name(logical_id: str, props: dict[str, Any]) -> str:
     return str(props.get("QueueName") or f"{STACK_NAME}-{logical_id}")
 
 
+NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
+
+
 class _Resolver:
     def __init__(self, template: dict[str, Any], parameters: dict[str, str], sqs_endpoint: str) -> None:
         self.resources: dict[str, Any] = template.get("Resources", {})
+        self.conditions: dict[str, Any] = template.get("Conditions", {})
         self.sqs_endpoint = sqs_endpoint.rstrip("/")
         self.params = {
             name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
@@ -176,13 +180,36 @@ class _Resolver:
             return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{self.ref(target)}"
         return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
 
+    def condition(self, name: str) -> bool:
+        """A template condition (Fn::Equals / Not / And / Or / Condition), evaluated locally."""
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expr: Any) -> bool:
+        if isinstance(expr, dict) and "Fn::Equals" in expr:
+            left, right = (self(v) for v in expr["Fn::Equals"])
+            return str(left) == str(right)
+        if isinstance(expr, dict) and "Fn::Not" in expr:
+            return not self._truth(expr["Fn::Not"][0])
+        if isinstance(expr, dict) and "Fn::And" in expr:
+            return all(self._truth(e) for e in expr["Fn::And"])
+        if isinstance(expr, dict) and "Fn::Or" in expr:
+            return any(self._truth(e) for e in expr["Fn::Or"])
+        if isinstance(expr, dict) and "Condition" in expr:
+            return self.condition(expr["Condition"])
+        raise ValueError(f"condition not supported locally: {expr!r}")
+
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [item for item in (self(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if "Ref" in value:
+            if value["Ref"] == "AWS::NoValue":
+                return NO_VALUE
             return self.ref(value["Ref"])
+        if "Fn::If" in value:
+            name, when_true, when_false = value["Fn::If"]
+            return self(when_true if self.condition(name) else when_false)
         if "Fn::GetAtt" in value:
             target, attr = value["Fn::GetAtt"]
             return self.get_att(target, attr)
@@ -206,7 +233,8 @@ class _Resolver:
                 return self.ref(key.split(".")[0])
 
             return re.sub(r"\$\{([^}]+)\}", sub, text)
-        return {k: self(v) for k, v in value.items()}
+        resolved = ((k, self(v)) for k, v in value.items())
+        return {k: v for k, v in resolved if v is not NO_VALUE}
 
 
 def read_template(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from calledit.protocol import ACK_SEQ, NotificationEvent, encode, frame
+from calledit.scheduled.email import email_configured, send_reminder
 from calledit.settings import get_settings
 from calledit.storage.connections import ConnectionStore
 from calledit.storage.notifications import NotificationKind, NotificationStore
@@ -28,6 +29,8 @@ def notify(
     """Store the notification and post a ``notification`` frame to the user's connections; returns
     how many connections got it (closed ones are skipped: the bell shows it on the next visit)."""
     (notifications or NotificationStore()).add(user_id, kind, prediction_id, title)
+    if email_configured():
+        send_reminder(user_id, f"CalledIt: {title}", f"{title}\n\nOpen CalledIt to see it and answer.\n")
     endpoint = get_settings().management_endpoint
     if not endpoint:
         logger.warning("no management endpoint configured: the notification is stored only")

@@ -22,6 +22,7 @@ from calledit.storage.predictions import SWEEP_SHARDS, PredictionStore
 
 logger = logging.getLogger(__name__)
 SQS_BATCH = 10
+SHARD_LIMIT = 1_000  # per shard per sweep: 16,000 per invocation, well inside its 120 s
 
 
 @dataclass
@@ -32,6 +33,7 @@ class SweepReport:
     enqueued: int = 0
     already_enqueued: int = 0
     failed: int = 0
+    shards_at_limit: int = 0  # shards with more due items than one sweep takes: the rest wait
     by_shard: dict[str, int] = field(default_factory=dict)
 
 
@@ -65,34 +67,29 @@ class Sweeper:
         report = SweepReport()
         shards = [f"S#{i:02d}" for i in range(SWEEP_SHARDS)]
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sweep") as pool:
-            for shard, (found, enqueued, seen, failed) in zip(
+            for shard, (found, enqueued, seen, failed, at_limit) in zip(
                 shards, pool.map(lambda s: self._shard(s, at), shards), strict=True
             ):
                 report.found += found
                 report.enqueued += enqueued
                 report.already_enqueued += seen
                 report.failed += failed
+                report.shards_at_limit += int(at_limit)
                 report.by_shard[shard] = enqueued
         logger.info("sweep done", extra={"sweep": report.__dict__})
         return report
 
-    def _shard(self, shard: str, now: datetime) -> tuple[int, int, int, int]:
-        due = self.store.sweep_due(shard, now)
-        batch: list[dict[str, str]] = []
-        enqueued = seen = failed = 0
-        for item in due:
-            if not self.store.mark_enqueued(item, now):
-                seen += 1
-                continue
-            batch.append(item)
-            if len(batch) == SQS_BATCH:
-                sent, lost = self._send(batch)
-                enqueued, failed = enqueued + sent, failed + lost
-                batch = []
-        if batch:
-            sent, lost = self._send(batch)
+    def _shard(self, shard: str, now: datetime) -> tuple[int, int, int, int, bool]:
+        due = self.store.sweep_due(shard, now, limit=SHARD_LIMIT)
+        at_limit = len(due) >= SHARD_LIMIT
+        if at_limit:
+            logger.warning("shard %s has more due items than one sweep takes; the rest wait", shard)
+        marked = self.store.mark_enqueued(due, now)
+        enqueued = failed = 0
+        for start in range(0, len(marked), SQS_BATCH):
+            sent, lost = self._send(marked[start : start + SQS_BATCH])
             enqueued, failed = enqueued + sent, failed + lost
-        return len(due), enqueued, seen, failed
+        return len(due), enqueued, len(due) - len(marked), failed, at_limit
 
     def _send(self, batch: list[dict[str, str]]) -> tuple[int, int]:
         entries = [

@@ -24,6 +24,7 @@ from calledit.agent_run import RunReport
 from calledit.metrics import record_verification
 from calledit.protocol import ErrorEvent, Event, VerdictEvent, is_terminal
 from calledit.scheduled.notify import notify
+from calledit.storage.notifications import NotificationKind
 from calledit.storage.predictions import PredictionStore
 from calledit.verification.service import verify_saved
 
@@ -51,22 +52,27 @@ async def verify_one(message: VerifyMessage, store: PredictionStore | None = Non
     store = store or PredictionStore()
     final: Event | None = None
     report = RunReport()
-    async for event in verify_saved(message.user_id, message.prediction_id, store=store, report=report):
+    async for event in verify_saved(
+        message.user_id, message.prediction_id, store=store, report=report, recheck_proposed=False
+    ):
         if is_terminal(event):
             final = event
     record_verification(final=final, usage=report.usage)
     if isinstance(final, VerdictEvent):
         saved = await asyncio.to_thread(store.get, message.user_id, message.prediction_id)
         statement = saved.prediction_statement if saved else "your call"
+        kind: NotificationKind = "verdict_ready"
         if final.applied:
             title = f"Resolved {final.verdict.outcome}: “{statement[:120]}”"
         elif (
             final.verdict.outcome == "inconclusive" and saved is not None and saved.status.value == "pending"
         ):
             return final  # a "by" call checked early and not settled: nothing to tell yet
+        elif final.verdict.outcome == "inconclusive":
+            kind, title = "due", f"Due: what happened? “{statement[:120]}”"  # only the user can tell now
         else:
             title = f"A verdict is ready to confirm: “{statement[:120]}”"
-        await asyncio.to_thread(notify, message.user_id, "verdict_ready", message.prediction_id, title)
+        await asyncio.to_thread(notify, message.user_id, kind, message.prediction_id, title)
     elif isinstance(final, ErrorEvent) and final.code not in ("conflict", "not_found"):
         logger.warning("verification failed: %s", final.code, extra={"prediction_id": message.prediction_id})
     return final

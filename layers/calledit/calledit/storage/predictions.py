@@ -4,6 +4,12 @@ Items of a user's partition ``PK = USER#{sub}``:
 - ``PRED#{created_at}#{id}``: a prediction (newest first by SK).
 - ``REQ#{request_id}``: idempotency marker, written in the same transaction as its prediction.
 - ``HIST#{id}#{at}#{n}``: its verdict history (every verdict, confirm, override), oldest first.
+- ``TAG#{tag}#{created_at}#{id}``: one per tag of a call (pointing at its SK), so "calls tagged x,
+  newest first" is one Query; written with the call and replaced when its tags change.
+- ``NOTE#…`` (notifications) and ``PROFILE`` (the email reminders go to) live here too.
+Receipts: ``PK = RECEIPT#{token}``, ``SK = RECEIPT`` pointing at the call (see ``storage.receipts``).
+Filters (status, outcome, category, text) are Queries of the user's partition with a filter and a
+read budget per request; a page may come back short with a cursor to go on. Never a Scan.
 Indexes:
 - ``ById`` (LSI on PK + prediction_id): one item by id, inside the caller's partition.
 - ``Due`` (sparse GSI on due_pk + due_sort): only unresolved items; ``due_sort`` is ``0#…`` for a
@@ -18,19 +24,32 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from calledit.aws import table
-from calledit.prediction import Outcome, Prediction, PredictionStatus, format_utc, utc_now
+from calledit.prediction import (
+    LEGACY_OUTCOME_STATUSES,
+    Outcome,
+    Prediction,
+    PredictionStatus,
+    format_utc,
+    utc_now,
+)
 from calledit.saved import SavedPrediction
+from calledit.scoring import ScoredCall
 from calledit.settings import get_settings
 from calledit.verdict import Verdict, VerificationMode
 from calledit.verifiability import assess
 
 SWEEP_SHARDS = 16
+READ_BUDGET = 2_000  # items a filtered page may examine in one request
 # A claimed verification that has not finished after this long is handed out again.
 VERIFYING_STALE_AFTER = timedelta(minutes=15)
+# An item the sweep enqueued is not handed out again for this long (the queue may be behind).
+ENQUEUED_WINDOW = timedelta(hours=1)
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 # "By …" calls are re-checked this often before their date.
 EARLY_CHECK_EVERY = timedelta(hours=24)
 HistoryKind = Literal["verdict", "confirm", "override"]
@@ -72,6 +91,8 @@ class PredictionStore:
         *,
         timezone: str,
         model: str,
+        confidence: float | None = None,
+        tags: list[str] | None = None,
     ) -> tuple[SavedPrediction, bool]:
         """Save once per (user, request_id); returns (item, created). A repeat returns the first item."""
         from botocore.exceptions import ClientError
@@ -96,25 +117,29 @@ class PredictionStore:
             "model": model,
             "status": PredictionStatus.PENDING.value,
             "outcome_note": "",
+            "tags": list(tags or []),
+            "statement_lc": prediction.prediction_statement.casefold(),
             **fields,
             **_pending_keys(fields["verification_date"], first_check, prediction_id, pk),
         }
         if mode == "before_date":
             item["next_check_at"] = first_check
+        if confidence is not None:
+            item["confidence"] = _dynamo(round(confidence, 2))
         marker = {"PK": pk, "SK": f"REQ#{request_id}", "prediction_sk": sk, "created_at": item["created_at"]}
+        writes: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": marker,
+                    "ConditionExpression": "attribute_not_exists(SK)",
+                }
+            },
+            {"Put": {"TableName": self.table_name, "Item": item}},
+            *({"Put": {"TableName": self.table_name, "Item": self._tag_item(item, t)}} for t in item["tags"]),
+        ]
         try:
-            self._table.meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": marker,
-                            "ConditionExpression": "attribute_not_exists(SK)",
-                        }
-                    },
-                    {"Put": {"TableName": self.table_name, "Item": item}},
-                ]
-            )
+            self._table.meta.client.transact_write_items(TransactItems=writes)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -123,6 +148,42 @@ class PredictionStore:
                 raise
             return existing, False
         return SavedPrediction.from_item(item), True
+
+    @staticmethod
+    def _tag_item(item: dict[str, Any], tag: str) -> dict[str, Any]:
+        suffix = str(item["SK"]).removeprefix("PRED#")
+        return {"PK": item["PK"], "SK": f"TAG#{tag}#{suffix}", "prediction_sk": item["SK"]}
+
+    def set_tags(self, user_id: str, prediction_id: str, tags: list[str]) -> SavedPrediction | None:
+        """Replace the call's tags and its tag items in one transaction; None if not the user's."""
+        item = self._item(user_id, prediction_id)
+        if item is None:
+            return None
+        old = [str(t) for t in item.get("tags") or []]
+        key = {"PK": item["PK"], "SK": item["SK"]}
+        writes: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": key,
+                    "UpdateExpression": "SET tags = :tags, updated_at = :now",
+                    "ConditionExpression": "attribute_exists(SK)",
+                    "ExpressionAttributeValues": {":tags": tags, ":now": format_utc(utc_now())},
+                }
+            },
+            *(
+                {"Delete": {"TableName": self.table_name, "Key": _key_of(self._tag_item(item, t))}}
+                for t in old
+                if t not in tags
+            ),
+            *(
+                {"Put": {"TableName": self.table_name, "Item": self._tag_item(item, t)}}
+                for t in tags
+                if t not in old
+            ),
+        ]
+        self._table.meta.client.transact_write_items(TransactItems=writes)
+        return SavedPrediction.from_item({**item, "tags": tags})
 
     @staticmethod
     def _first_check(verification_date: str, mode: VerificationMode, now: datetime) -> str:
@@ -149,21 +210,22 @@ class PredictionStore:
         start: dict[str, Any] | None,
         status: str | None,
         outcome: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        text: str | None = None,
+        budget: int = READ_BUDGET,
     ) -> tuple[list[SavedPrediction], dict[str, Any] | None]:
-        """Newest first; with a filter, keeps reading until the page is full or the partition ends."""
-        from boto3.dynamodb.conditions import Attr, Key
+        """Newest first. Filters keep reading until the page is full, the partition ends, or
+        ``budget`` items were examined (then the page may be short; the cursor goes on from there).
+        With ``tag``, the tag's items are read instead and their calls fetched in one batch."""
+        if tag:
+            return self._tagged_page(user_id, tag, limit, start, status, outcome, category, text, budget)
+        from boto3.dynamodb.conditions import Key
 
-        conditions = []
-        if status:
-            conditions.append(Attr("status").eq(status))
-        if outcome:
-            conditions.append(Attr("outcome").eq(outcome))
-        condition: Any = None
-        for part in conditions:
-            condition = part if condition is None else condition & part
-
+        condition = _filters(status, outcome, category, text)
         items: list[SavedPrediction] = []
         last: dict[str, Any] | None = start
+        examined = 0
         while True:
             kwargs: dict[str, Any] = {
                 "KeyConditionExpression": Key("PK").eq(user_pk(user_id)) & Key("SK").begins_with("PRED#"),
@@ -172,22 +234,120 @@ class PredictionStore:
             }
             if condition is not None:
                 kwargs["FilterExpression"] = condition
-                kwargs["Limit"] = max(limit - len(items), 25)
+                kwargs["Limit"] = min(max(limit - len(items), 50), budget - examined)
             if last:
                 kwargs["ExclusiveStartKey"] = last
             response = self._table.query(**kwargs)
+            examined += int(response.get("ScannedCount", 0))
             for raw in response.get("Items", []):
                 items.append(SavedPrediction.from_item(raw))
                 if len(items) == limit:
                     return items, {"PK": raw["PK"], "SK": raw["SK"]}
             last = response.get("LastEvaluatedKey")
-            if not last:
-                return items, None
+            if not last or examined >= budget:
+                return items, last
+
+    def _tagged_page(
+        self,
+        user_id: str,
+        tag: str,
+        limit: int,
+        start: dict[str, Any] | None,
+        status: str | None,
+        outcome: str | None,
+        category: str | None,
+        text: str | None,
+        budget: int,
+    ) -> tuple[list[SavedPrediction], dict[str, Any] | None]:
+        from boto3.dynamodb.conditions import Key
+
+        items: list[SavedPrediction] = []
+        last = start
+        examined = 0
+        while True:
+            kwargs: dict[str, Any] = {
+                "KeyConditionExpression": Key("PK").eq(user_pk(user_id))
+                & Key("SK").begins_with(f"TAG#{tag}#"),
+                "ScanIndexForward": False,
+                "Limit": min(100, budget - examined),
+            }
+            if last:
+                kwargs["ExclusiveStartKey"] = last
+            response = self._table.query(**kwargs)
+            pointers = response.get("Items", [])
+            examined += len(pointers)
+            calls = self._batch_get(user_pk(user_id), [str(p["prediction_sk"]) for p in pointers])
+            for pointer in pointers:
+                call = calls.get(str(pointer["prediction_sk"]))
+                if call is None or not _matches(call, status, outcome, category, text):
+                    continue
+                items.append(SavedPrediction.from_item(call))
+                if len(items) == limit:
+                    return items, {"PK": pointer["PK"], "SK": pointer["SK"]}
+            last = response.get("LastEvaluatedKey")
+            if not last or examined >= budget:
+                return items, last
+
+    def _batch_get(self, pk: str, sks: list[str]) -> dict[str, dict[str, Any]]:
+        """Items by SK in the user's partition (BatchGetItem, 100 at a time, unprocessed keys retried)."""
+        found: dict[str, dict[str, Any]] = {}
+        client = self._table.meta.client
+        for begin in range(0, len(sks), 100):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": [{"PK": pk, "SK": sk} for sk in sks[begin : begin + 100]]}
+            }
+            for _ in range(5):
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[str(item["SK"])] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
+
+    def scored_calls(self, user_id: str) -> Iterator[ScoredCall]:
+        """Every call of the user as scoring sees it (only the attributes it needs)."""
+        from boto3.dynamodb.conditions import Key
+
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(user_pk(user_id)) & Key("SK").begins_with("PRED#"),
+            "ProjectionExpression": (
+                "#s, outcome, confidence, verifiable_category, tags, resolved_at, created_at"
+            ),
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            response = self._table.query(**kwargs)
+            for item in response.get("Items", []):
+                yield _scored(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def all_calls(self, user_id: str) -> Iterator[SavedPrediction]:
+        """Every call of the user, newest first (the export reads them page by page)."""
+        from boto3.dynamodb.conditions import Key
+
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(user_pk(user_id)) & Key("SK").begins_with("PRED#"),
+            "ScanIndexForward": False,
+        }
+        while True:
+            response = self._table.query(**kwargs)
+            for item in response.get("Items", []):
+                yield SavedPrediction.from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def get(self, user_id: str, prediction_id: str) -> SavedPrediction | None:
         """One of the user's predictions (None for a missing id or another user's)."""
         item = self._item(user_id, prediction_id)
         return SavedPrediction.from_item(item) if item else None
+
+    def raw(self, user_id: str, prediction_id: str) -> dict[str, Any] | None:
+        """The stored item by id (storage-internal: receipts and notifications read it)."""
+        return self._item(user_id, prediction_id)
 
     def _item(self, user_id: str, prediction_id: str) -> dict[str, Any] | None:
         """The raw item by id, only inside the caller's partition."""
@@ -222,6 +382,10 @@ class PredictionStore:
             return False
         self._table.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
         self._table.delete_item(Key={"PK": item["PK"], "SK": f"REQ#{item['request_id']}"})
+        for tag in item.get("tags") or []:
+            self._table.delete_item(Key=_key_of(self._tag_item(item, str(tag))))
+        if item.get("share_token"):
+            self._table.delete_item(Key={"PK": f"RECEIPT#{item['share_token']}", "SK": "RECEIPT"})
         history = self._table.query(
             KeyConditionExpression=Key("PK").eq(item["PK"]) & Key("SK").begins_with(f"HIST#{prediction_id}#"),
             ProjectionExpression="PK, SK",
@@ -276,8 +440,11 @@ class PredictionStore:
             raise
         return SavedPrediction.from_item(response["Attributes"])
 
-    def claim_verification(self, user_id: str, prediction_id: str, now: datetime) -> SavedPrediction | None:
-        """pending|proposed (or a stale verifying claim) -> verifying; None if someone else has it."""
+    def claim_verification(
+        self, user_id: str, prediction_id: str, now: datetime, *, proposed: bool = True
+    ) -> SavedPrediction | None:
+        """pending (|proposed when ``proposed``; or a stale verifying claim) -> verifying; None if
+        someone else has it. Scheduled checks leave a proposed verdict to the user."""
         item = self._item(user_id, prediction_id)
         if item is None:
             return None
@@ -294,7 +461,7 @@ class PredictionStore:
             ),
             extra_values={
                 ":pending": PredictionStatus.PENDING.value,
-                ":proposed": PredictionStatus.PROPOSED.value,
+                ":proposed": (PredictionStatus.PROPOSED if proposed else PredictionStatus.PENDING).value,
                 ":verifying": PredictionStatus.VERIFYING.value,
                 ":stale": stale,
             },
@@ -456,26 +623,108 @@ class PredictionStore:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found
 
-    def mark_enqueued(self, due: dict[str, str], now: datetime) -> bool:
-        """Push the item's sweep_at past the stale window, only if no other sweep did: enqueue once."""
+    def mark_enqueued(self, due: list[dict[str, str]], now: datetime) -> list[dict[str, str]]:
+        """Push each item's sweep_at past the enqueue window, only if no other sweep did; the items this
+        call marked (to enqueue, once). Up to 100 conditional updates per transaction; a transaction
+        cancelled because some items were taken meanwhile is retried without them."""
+        marked: list[dict[str, str]] = []
+        for start in range(0, len(due), MAX_TRANSACTION_ITEMS):
+            marked += self._mark_chunk(due[start : start + MAX_TRANSACTION_ITEMS], now)
+        return marked
+
+    def _mark_chunk(
+        self, chunk: list[dict[str, str]], now: datetime, attempts: int = 4
+    ) -> list[dict[str, str]]:
         from botocore.exceptions import ClientError
 
-        try:
-            self._table.update_item(
-                Key={"PK": due["PK"], "SK": due["SK"]},
-                UpdateExpression="SET sweep_at = :later, enqueued_at = :now",
-                ConditionExpression="sweep_at = :seen",
-                ExpressionAttributeValues={
-                    ":later": format_utc(now + VERIFYING_STALE_AFTER),
-                    ":now": format_utc(now),
-                    ":seen": due["sweep_at"],
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        for _ in range(attempts):
+            if not chunk:
+                return []
+            updates: list[Any] = [
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"PK": item["PK"], "SK": item["SK"]},
+                        "UpdateExpression": "SET sweep_at = :later, enqueued_at = :now",
+                        "ConditionExpression": "sweep_at = :seen",
+                        "ExpressionAttributeValues": {
+                            ":later": format_utc(now + ENQUEUED_WINDOW),
+                            ":now": format_utc(now),
+                            ":seen": item["sweep_at"],
+                        },
+                    }
+                }
+                for item in chunk
+            ]
+            try:
+                self._table.meta.client.transact_write_items(TransactItems=updates)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                taken = {
+                    i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"
+                }
+                chunk = [item for i, item in enumerate(chunk) if i not in taken]  # others: retry (conflicts)
+                continue
+            return chunk
+        raise RuntimeError("could not mark due predictions: transactions kept conflicting")
+
+
+def _key_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"PK": item["PK"], "SK": item["SK"]}
+
+
+def _filters(status: str | None, outcome: str | None, category: str | None, text: str | None) -> Any:
+    """A DynamoDB filter for the given criteria (None when there are none)."""
+    from boto3.dynamodb.conditions import Attr
+
+    parts: list[Any] = []
+    if status:
+        parts.append(Attr("status").eq(status))
+    if outcome:
+        parts.append(Attr("outcome").eq(outcome))
+    if category:
+        parts.append(Attr("verifiable_category").eq(category))
+    if text:
+        parts.append(Attr("statement_lc").contains(text.casefold()))
+    condition: Any = None
+    for part in parts:
+        condition = part if condition is None else condition & part
+    return condition
+
+
+def _matches(
+    item: dict[str, Any], status: str | None, outcome: str | None, category: str | None, text: str | None
+) -> bool:
+    """The same criteria as ``_filters``, for items fetched by key (the tag path)."""
+    return (
+        (not status or item.get("status") == status)
+        and (not outcome or item.get("outcome") == outcome)
+        and (not category or item.get("verifiable_category") == category)
+        and (not text or text.casefold() in str(item.get("statement_lc", "")))
+    )
+
+
+def _scored(item: dict[str, Any]) -> ScoredCall:
+    status = str(item.get("status", "pending"))
+    outcome = item.get("outcome") or (status if status in LEGACY_OUTCOME_STATUSES else None)
+    resolved = outcome is not None and (status == "resolved" or status in LEGACY_OUTCOME_STATUSES)
+    confidence = item.get("confidence")
+    return ScoredCall(
+        outcome=cast(Outcome, str(outcome)) if resolved else None,
+        confidence=float(confidence) if confidence is not None else None,
+        category=str(item.get("verifiable_category", "")),
+        tags=tuple(str(t) for t in item.get("tags") or []),
+        resolved_at=_when(item.get("resolved_at")) if resolved else None,
+        created_at=_when(item.get("created_at")) or datetime.now(UTC),
+    )
+
+
+def _when(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _dynamo(value: Any) -> Any:

@@ -31,17 +31,25 @@ async def verify_saved(
     cancel_signal: threading.Event | None = None,
     budget: RunBudget | None = None,
     report: RunReport | None = None,
+    recheck_proposed: bool = True,
 ) -> AsyncIterator[Event]:
-    """The verification's events, ending with one terminal event; the prediction is updated first."""
+    """The verification's events, ending with one terminal event; the prediction is updated first.
+
+    ``recheck_proposed=False`` (scheduled checks) leaves a call whose verdict waits for the user alone.
+    """
     import asyncio
 
-    saved = await asyncio.to_thread(store.claim_verification, user_id, prediction_id, clock.now())
+    saved = await asyncio.to_thread(
+        store.claim_verification, user_id, prediction_id, clock.now(), proposed=recheck_proposed
+    )
     if saved is None:
         current = await asyncio.to_thread(store.get, user_id, prediction_id)
         if current is None:
             yield ErrorEvent(code=ErrorCode.NOT_FOUND, message="No such prediction.")
         elif current.status is PredictionStatus.RESOLVED:
             yield ErrorEvent(code=ErrorCode.CONFLICT, message="This call is already resolved.")
+        elif current.status is PredictionStatus.PROPOSED:
+            yield ErrorEvent(code=ErrorCode.CONFLICT, message="A verdict already waits for your answer.")
         else:
             yield ErrorEvent(code=ErrorCode.CONFLICT, message="This call is being verified right now.")
         return

@@ -10,11 +10,21 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from calledit.api.cursor import decode_cursor, encode_cursor
-from calledit.api.identity import caller_id
-from calledit.api.schemas import DEFAULT_PAGE, MAX_PAGE, CreatePrediction, PredictionPage, RecordOutcome
-from calledit.prediction import Outcome, PredictionStatus, utc_now
+from calledit.api.identity import caller_email, caller_id
+from calledit.api.schemas import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    CreatePrediction,
+    PredictionPage,
+    RecordOutcome,
+    SetTags,
+)
+from calledit.errors import BadInput
+from calledit.prediction import Outcome, PredictionStatus, VerifiableCategory, utc_now
 from calledit.saved import SavedPrediction
 from calledit.storage.predictions import PredictionStore, user_pk
+from calledit.storage.profiles import ProfileStore
+from calledit.tagging import normalise_tag
 from calledit.verification.schedules import VerificationSchedules
 
 router = Router()
@@ -26,6 +36,11 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size (1-100)")
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 Status = Annotated[PredictionStatus | None, Query(description="Only predictions with this status")]
 OutcomeFilter = Annotated[Outcome | None, Query(description="Only resolved predictions with this outcome")]
+CategoryFilter = Annotated[VerifiableCategory | None, Query(description="Only predictions in this category")]
+TagFilter = Annotated[str | None, Query(max_length=64, description="Only predictions with this tag")]
+TextFilter = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="Only statements containing this text")
+]
 PredictionId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
@@ -36,21 +51,47 @@ def store() -> PredictionStore:
 def save(body: CreatePrediction) -> Response[str]:
     """Shared by POST /predictions and its legacy alias."""
     saved, created = store().create(
-        caller_id(router), body.request_id, body.prediction, timezone=body.timezone, model=body.model
+        caller_id(router),
+        body.request_id,
+        body.prediction,
+        timezone=body.timezone,
+        model=body.model,
+        confidence=body.confidence,
+        tags=body.tags,
     )
     if created:
         VerificationSchedules().schedule(saved)
+        email = caller_email(router)
+        if email:
+            ProfileStore().remember_email(saved.user_id, email)
     return Response(201 if created else 200, "application/json", saved.model_dump_json())
 
 
 def page(
-    status: PredictionStatus | None, limit: int, cursor: str | None, outcome: str | None = None
+    status: PredictionStatus | None,
+    limit: int,
+    cursor: str | None,
+    outcome: str | None = None,
+    category: VerifiableCategory | None = None,
+    tag: str | None = None,
+    text: str | None = None,
 ) -> PredictionPage:
     """Shared by GET /predictions and its legacy alias."""
     user = caller_id(router)
     start = decode_cursor(cursor, user_pk(user))
+    try:
+        tag = normalise_tag(tag) if tag else None
+    except ValueError as exc:
+        raise BadInput(f"tag: {exc}") from None
     items, last = store().page(
-        user, limit=limit, start=start, status=status.value if status else None, outcome=outcome
+        user,
+        limit=limit,
+        start=start,
+        status=status.value if status else None,
+        outcome=outcome,
+        category=category.value if category else None,
+        tag=tag,
+        text=text.strip() if text and text.strip() else None,
     )
     return PredictionPage(items=items, next_cursor=encode_cursor(last))
 
@@ -66,10 +107,18 @@ def create_prediction(body: Annotated[CreatePrediction, Body()]) -> Response[str
 
 @router.get("/predictions")
 def list_predictions(
-    status: Status = None, outcome: OutcomeFilter = None, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+    status: Status = None,
+    outcome: OutcomeFilter = None,
+    category: CategoryFilter = None,
+    tag: TagFilter = None,
+    q: TextFilter = None,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
 ) -> PredictionPage:
-    """The caller's predictions, newest first, one page at a time (filter by status or outcome)."""
-    return page(status, limit, cursor, outcome)
+    """The caller's predictions, newest first, one page at a time; filter by status, outcome,
+    category, tag and text. A filtered page may hold fewer items than ``limit`` (each request reads
+    a bounded number of calls): keep following ``next_cursor`` until it is null."""
+    return page(status, limit, cursor, outcome, category, tag, q)
 
 
 @router.get("/predictions/due")
@@ -95,6 +144,15 @@ def record_outcome(prediction_id: PredictionId, body: Annotated[RecordOutcome, B
     if saved is None:
         raise NotFoundError(NO_SUCH_PREDICTION)
     VerificationSchedules().cancel(prediction_id)
+    return saved
+
+
+@router.put("/predictions/<prediction_id>/tags")
+def set_tags(prediction_id: PredictionId, body: Annotated[SetTags, Body()]) -> SavedPrediction:
+    """Replace the call's tags (up to five, normalised: lower case, hyphens)."""
+    saved = store().set_tags(caller_id(router), prediction_id, body.tags)
+    if saved is None:
+        raise NotFoundError(NO_SUCH_PREDICTION)
     return saved
 
 
