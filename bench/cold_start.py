@@ -75,19 +75,35 @@ FIRST_CALL_LABELS = {
     "ws_disconnect": "connections table",
 }
 
-# Run in the child interpreter: import the module, then (optionally) do the first call's setup.
+# SnapStart: what the function's before-snapshot hook does (the snapshot holds its result).
+PRIME = {
+    "stream_worker": "from calledit.snapstart import prime_worker\nprime_worker()\n",
+    "predictions": "from calledit.snapstart import prime_api\nprime_api()\n",
+}
+
+# Run in the child interpreter: import the module, then (optionally) do the first call's setup. With
+# ``prime`` (mode snapstart): import + priming stand for the snapshot; then the after-restore hook and
+# the first call are what a restored environment does before answering.
 PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
 import {module}
 t1 = time.perf_counter()
+prime, restore = {prime!r}, None
+if prime:
+    exec(prime)
+    t_restore = time.perf_counter()
+    from calledit.snapstart import after_restore
+    after_restore()
+    t1 = time.perf_counter()
+    restore = t1 - t_restore
 first = None
 setup = {setup!r}
 if setup:
     sys.stderr.write("--- first call ---\\n")
     exec(setup)
     first = time.perf_counter() - t1
-print(json.dumps({{"import_s": t1 - t0, "first_call_s": first}}))
+print(json.dumps({{"import_s": t1 - t0, "first_call_s": first, "restore_s": restore}}))
 """
 
 # What template.yaml gives the functions, so modules that read settings at import find them.
@@ -229,6 +245,7 @@ class Sample:
 
     import_s: list[float] = field(default_factory=list)
     first_call_s: list[float] = field(default_factory=list)
+    restore_s: list[float] = field(default_factory=list)
 
 
 def child_env(mode: str, layer: Layer | None) -> dict[str, str]:
@@ -245,6 +262,8 @@ def child_env(mode: str, layer: Layer | None) -> dict[str, str]:
         assert layer is not None
         # Layer first, as /opt/python comes before the runtime's packages; handlers dir is the cwd.
         env["PYTHONPATH"] = str(layer.native if mode == "layer" else layer.native_pyc)
+    if mode == "snapstart":  # priming builds the configured model: the template's Bedrock one
+        env.update(CALLEDIT_MODEL="bedrock", CALLEDIT_BEDROCK_REGION="us-east-1")
     return env
 
 
@@ -254,7 +273,8 @@ def run_probe(
     flags = ["-B"] if mode != "venv" else []  # read-only /opt: nothing compiled survives
     if importtime:
         flags += ["-X", "importtime"]
-    code = PROBE.format(module=module, setup=FIRST_CALL.get(module, "") if first_call else "")
+    prime = PRIME.get(module, "") if mode == "snapstart" else ""
+    code = PROBE.format(module=module, setup=FIRST_CALL.get(module, "") if first_call else "", prime=prime)
     proc = subprocess.run(
         [sys.executable, *flags, "-c", code],
         cwd=HANDLERS,
@@ -281,6 +301,8 @@ def measure(
             sample.import_s.append(result["import_s"])
             if result["first_call_s"] is not None:
                 sample.first_call_s.append(result["first_call_s"])
+            if result.get("restore_s") is not None:
+                sample.restore_s.append(result["restore_s"])
     return samples
 
 
@@ -371,15 +393,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--runs", type=int, default=7, help="fresh interpreters per module and mode (default 7)"
     )
     parser.add_argument(
-        "--modes", default="venv,layer,layer+pyc", help="comma list of venv, layer, layer+pyc"
+        "--modes",
+        default="venv,layer,layer+pyc,snapstart",
+        help="comma list of venv, layer, layer+pyc, snapstart",
     )
     parser.add_argument("--modules", help="comma list of handler modules (default: every handlers/*.py)")
     parser.add_argument("--refresh", action="store_true", help="reinstall the cached layer requirements")
     parser.add_argument("--json", action="store_true", help="also write bench/results/cold_start-*.json")
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if not set(modes) <= {"venv", "layer", "layer+pyc"} or args.runs < 1:
-        parser.error("--modes takes venv, layer, layer+pyc; --runs must be >= 1")
+    if not set(modes) <= {"venv", "layer", "layer+pyc", "snapstart"} or args.runs < 1:
+        parser.error("--modes takes venv, layer, layer+pyc, snapstart; --runs must be >= 1")
 
     layer = build_layer(args.refresh)
     modules = sorted(p.stem for p in HANDLERS.glob("*.py") if not p.stem.startswith("_"))
@@ -406,6 +430,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = TARGETS_S.get(module)
             med = statistics.median(s.import_s)
             first = statistics.median(s.first_call_s) if s.first_call_s else None
+            if mode == "snapstart":
+                if module not in PRIME:
+                    continue
+                restore = statistics.median(s.restore_s)
+                pairs = zip(s.restore_s, s.first_call_s, strict=True)
+                restored = statistics.median(a + b for a, b in pairs)
+                rows.append(
+                    [
+                        module,
+                        mode,
+                        f"(snapshot: {ms(med)})",
+                        "-",
+                        ms(first) if first is not None else "-",
+                        f"{ms(restored)} (restore hook {ms(restore)})",
+                        "-",
+                        "-",
+                    ]
+                )
+                results.setdefault(module, {})[mode] = {
+                    "snapshot_s": s.import_s,
+                    "restore_s": s.restore_s,
+                    "first_call_s": s.first_call_s,
+                }
+                continue
             rows.append(
                 [
                     module if module != "strands" else "strands (reference)",
@@ -443,6 +491,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "\nvenv: .pyc cached. layer: as sam build ships it (no .pyc; /opt is read-only, so it is\n"
         "compiled on every cold start). layer+pyc: the layer precompiled (unchecked-hash .pyc).\n"
+        "snapstart: layer+pyc, import + the before-snapshot priming done once (the snapshot), then the\n"
+        "after-restore hook and the first call: the function's own work on a restored cold start. What\n"
+        "only AWS can measure is left out: restoring the microVM snapshot itself.\n"
         "first call: what the first invocation builds lazily after the import (clients only, no network):"
     )
     for module, label in FIRST_CALL_LABELS.items():

@@ -154,12 +154,61 @@ def dynamodb_client(endpoint: str) -> Any:
     )
 
 
+def upgrade_indexes(client: Any, name: str, props: dict[str, Any]) -> list[str]:
+    """Bring an existing table's global secondary indexes to the template's (a data directory made by
+    an older version): drop the ones whose keys changed or that are gone, create the missing ones.
+    Returns what changed. (Local secondary indexes cannot change without recreating the table.)"""
+    table = client.describe_table(TableName=name)["Table"]
+    have = {g["IndexName"]: g for g in table.get("GlobalSecondaryIndexes", [])}
+    want = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}
+    changes: list[str] = []
+    for index, current in have.items():
+        if index not in want or current["KeySchema"] != want[index]["KeySchema"]:
+            drop = {"Delete": {"IndexName": index}}
+            client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[drop])
+            _wait_for_indexes(client, name)
+            changes.append(f"dropped {name}.{index}")
+    for index, spec in want.items():
+        if index in have and have[index]["KeySchema"] == spec["KeySchema"]:
+            continue
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index,
+                        "KeySchema": spec["KeySchema"],
+                        "Projection": spec["Projection"],
+                    }
+                }
+            ],
+        )
+        _wait_for_indexes(client, name)
+        changes.append(f"created {name}.{index}")
+    return changes
+
+
+def _wait_for_indexes(client: Any, name: str, timeout_s: float = 120.0) -> None:
+    """Until every index of the table is ACTIVE (one index change at a time, like DynamoDB)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        table = client.describe_table(TableName=name)["Table"]
+        if all(g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", [])):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the indexes of {name} did not become active in {timeout_s:.0f} s")
+
+
 def create_tables(client: Any, tables: dict[str, dict[str, Any]]) -> list[str]:
-    """Create the template's tables that do not exist yet; returns the names created."""
+    """Create the template's tables that do not exist yet (and bring the indexes of those that do up
+    to date); returns the names created."""
     existing = set(client.list_tables().get("TableNames", []))
     created = []
     for name, props in tables.items():
         if name in existing:
+            for change in upgrade_indexes(client, name, props):
+                logger.info("DynamoDB Local: %s", change)
             continue
         kwargs: dict[str, Any] = {
             "TableName": name,

@@ -160,7 +160,14 @@ class LocalStack:
                 os.environ.pop(key, None)
         self._reset_caches()
         client = dynamodb_client(self.dynamodb_endpoint)
-        await asyncio.to_thread(create_tables, client, template.tables)
+        created = await asyncio.to_thread(create_tables, client, template.tables)
+        predictions_table = template.table_names["PredictionsTable"]
+        if predictions_table not in created:  # a data directory from an older version: add index keys
+            from calledit.storage.predictions import PredictionStore
+
+            upgraded = await asyncio.to_thread(PredictionStore(predictions_table).upgrade_items)
+            if upgraded:
+                logger.info("gave %d older calls the keys of today's indexes", upgraded)
 
         from calledit.auth.tokens import verifier_from_settings
 

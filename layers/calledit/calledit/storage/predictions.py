@@ -15,6 +15,7 @@ Indexes:
 - ``Due`` (sparse GSI on due_pk + due_sort): only unresolved items; ``due_sort`` is ``0#…`` for a
   proposed verdict and ``1#{verification_date}`` for a pending one, so "proposed first, then due
   by date" is one Query.
+- ``Scores`` (sparse GSI on score_pk + SK, predictions only): the attributes the track record reads.
 - ``Sweep`` (sparse GSI on sweep_shard + sweep_at): items a verification should pick up at
   ``sweep_at`` (the date; the next early check of a "by" call; or a stale claim), spread over 16
   shards so the periodic sweep reads them in parallel without a hot partition.
@@ -119,6 +120,7 @@ class PredictionStore:
             "outcome_note": "",
             "tags": list(tags or []),
             "statement_lc": prediction.prediction_statement.casefold(),
+            "score_pk": pk,
             **fields,
             **_pending_keys(fields["verification_date"], first_check, prediction_id, pk),
         }
@@ -305,12 +307,46 @@ class PredictionStore:
                     break
         return found
 
+    def upgrade_items(self) -> int:
+        """Give calls saved by an older version the index keys they lack (score_pk; due and sweep keys
+        of unresolved ones). A migration, never a request path: it is the one Scan, run by the local
+        stack at start-up (and by hand after deploying over old data). Returns the items updated."""
+        from boto3.dynamodb.conditions import Attr
+
+        updated = 0
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("SK").begins_with("PRED#") & Attr("score_pk").not_exists(),
+        }
+        while True:
+            response = self._table.scan(**kwargs)
+            for item in response.get("Items", []):
+                values: dict[str, Any] = {"score_pk": item["PK"]}
+                status = str(item.get("status", "pending"))
+                if status in ("pending", "verifying", "proposed") and not item.get("due_sort"):
+                    date = str(item["verification_date"])
+                    values.update(_pending_keys(date, date, str(item["prediction_id"]), str(item["PK"])))
+                    if status == "proposed":
+                        values["due_sort"] = f"0#{date}"
+                names = {f"#{k}": k for k in values}
+                self._table.update_item(
+                    Key={"PK": item["PK"], "SK": item["SK"]},
+                    UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
+                )
+                updated += 1
+            if "LastEvaluatedKey" not in response:
+                return updated
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def scored_calls(self, user_id: str) -> Iterator[ScoredCall]:
-        """Every call of the user as scoring sees it (only the attributes it needs)."""
+        """Every call of the user as scoring sees it, from the sparse Scores index (only the
+        attributes scoring needs are projected, so the read is a tenth of the whole items)."""
         from boto3.dynamodb.conditions import Key
 
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("PK").eq(user_pk(user_id)) & Key("SK").begins_with("PRED#"),
+            "IndexName": "Scores",
+            "KeyConditionExpression": Key("score_pk").eq(user_pk(user_id)),
             "ProjectionExpression": (
                 "#s, outcome, confidence, verifiable_category, tags, resolved_at, created_at"
             ),
