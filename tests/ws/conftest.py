@@ -31,6 +31,7 @@ class Connections:
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.lock = threading.Lock()
+        self.on_post: Callable[[dict[str, Any]], None] | None = None  # sees each frame as it is posted
 
     def factory(self, endpoint: str, connection_id: str) -> _Transport:
         return _Transport(self, endpoint, connection_id)
@@ -46,7 +47,10 @@ class _Transport:
         with self.owner.lock:
             if self.connection_id in self.owner.gone:
                 raise ConnectionGone(self.connection_id)
-            self.owner.frames[self.connection_id].append(json.loads(data))
+            body = json.loads(data)
+            if self.owner.on_post is not None:
+                self.owner.on_post(body)
+            self.owner.frames[self.connection_id].append(body)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +71,36 @@ async def ask(call: Call, prompt: str = CITY) -> dict[str, Any]:
     asked = call.frames()[-1]
     assert asked["type"] == "clarify" and asked["round"] == 1
     return asked
+
+
+async def test_a_question_is_posted_only_once_the_job_waits_for_the_answer(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client may answer the instant the question arrives: the job must already be awaiting input.
+    # Slow job writes make the race certain, were the frame posted before the write.
+    seen: dict[str, JobStatus] = {}
+    for name in ("pause", "finish"):
+        write = getattr(JobStore, name)
+
+        def slow(self: JobStore, *args: Any, _write: Any = write, **kwargs: Any) -> Any:
+            time.sleep(0.2)
+            return _write(self, *args, **kwargs)
+
+        monkeypatch.setattr(JobStore, name, slow)
+
+    def observe(body: dict[str, Any]) -> None:
+        job = JobStore().get("user-1", str(body["request_id"]))
+        if body["type"] in ("clarify", "complete") and job is not None:
+            seen[body["type"]] = job.status
+
+    call.connections.on_post = observe
+    asked = await ask(call)
+    assert seen == {"clarify": JobStatus.AWAITING_INPUT}
+    call.send(
+        {"action": "clarify", "request_id": "c1", "answers": {asked["questions"][0]["id"]: "by May 2027"}}
+    )
+    assert await call.work() is JobStatus.COMPLETED
+    assert seen["complete"] is JobStatus.COMPLETED
 
 
 async def test_ask_answer_and_complete_across_two_workers(call: Call) -> None:

@@ -112,6 +112,29 @@ def test_split_text_respects_the_frame_budget_for_any_characters() -> None:
         assert len(json.dumps(piece, ensure_ascii=False).encode()) <= 1000 + 2  # as encode() sends it
 
 
+async def test_a_held_frame_waits_for_release_and_keeps_its_place() -> None:
+    transport = RecordingTransport()
+    async with CoalescingSender(transport, "r1", window_s=0.01) as sender:
+        await sender.send(tool("start"))
+        await sender.send(TextEvent(content="done"))
+        sender.hold(complete())
+        assert [f["type"] for f in sender.frames] == ["tool", "text", "complete"]  # recorded at once
+        await asyncio.sleep(0.05)
+        assert [f["type"] for f in transport.frames] == ["tool", "text"]
+        sender.release()
+    assert [f["type"] for f in transport.frames] == ["tool", "text", "complete"]
+    assert [f["seq"] for f in transport.frames] == [1, 2, 3]
+
+
+async def test_a_held_frame_never_released_is_never_posted() -> None:
+    transport = RecordingTransport()
+    async with CoalescingSender(transport, "r1") as sender:
+        await sender.send(tool("start"))
+        sender.hold(complete())
+    assert [f["type"] for f in transport.frames] == ["tool"]
+    assert sender.last_seq == 2
+
+
 async def test_huge_text_is_split_under_32kb_frames() -> None:
     transport = RecordingTransport()
     big = "x" * (100 * 1024)

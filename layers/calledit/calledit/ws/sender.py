@@ -100,6 +100,7 @@ class CoalescingSender:
         self.gone = False
         self._next_seq = start_seq
         self._posted = len(self.frames)  # index into self.frames of the next frame to post
+        self._held: int | None = None  # frames from this index on wait for release()
         self._generation = 0  # bumped by reattach
         self._text: list[str] = []
         self._last_text_post: float | None = None
@@ -132,6 +133,21 @@ class CoalescingSender:
         while not self.gone and len(self.frames) - self._posted > self.max_pending:
             self._drained.clear()
             await self._drained.wait()
+
+    def hold(self, event: Event) -> None:
+        """Queue the run's last frame (terminal, or a question) without posting it until ``release``:
+        the job must record it first, or a client acting on it at once (answer, new call, resume)
+        would find the job still running."""
+        self._frame_text()
+        if self._held is None:
+            self._held = len(self.frames)
+        self._add(event)
+        self._wakeup.set()
+
+    def release(self) -> None:
+        """Post the held frames (the job now records them)."""
+        self._held = None
+        self._wakeup.set()
 
     def reattach(self, transport: Transport, after_seq: int) -> None:
         """Continue on a new connection, replaying every frame after ``after_seq``."""
@@ -179,7 +195,7 @@ class CoalescingSender:
                 self._drained.set()
                 if self._closing:
                     return
-            elif self._posted < len(self.frames):
+            elif self._posted < self._postable():
                 await self._post_next()
                 continue
             elif self._text:
@@ -197,6 +213,9 @@ class CoalescingSender:
                     return
             self._wakeup.clear()
             await self._wakeup.wait()
+
+    def _postable(self) -> int:
+        return len(self.frames) if self._held is None else min(self._held, len(self.frames))
 
     def _text_wait(self) -> float:
         if self._closing or self._last_text_post is None:

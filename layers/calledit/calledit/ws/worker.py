@@ -36,7 +36,15 @@ from calledit.budget import RunBudget
 from calledit.clarification import Resumption, answer_timeout_s, skip_response
 from calledit.lifecycle import HEARTBEAT_S, JobStatus, status_for
 from calledit.metrics import record_run
-from calledit.protocol import ClarifyEvent, CompleteEvent, Event, StatusEvent, VerdictEvent, is_terminal
+from calledit.protocol import (
+    ClarifyEvent,
+    CompleteEvent,
+    Event,
+    StatusEvent,
+    TextEvent,
+    VerdictEvent,
+    is_terminal,
+)
 from calledit.providers.selection import ModelChoice
 from calledit.settings import get_settings
 from calledit.storage.jobs import Job, JobStore
@@ -120,7 +128,12 @@ class JobWorker:
                     )
                 async for event in self._events(cancel):
                     final = event
-                    await sender.send(event)
+                    if not isinstance(event, TextEvent) and (
+                        is_terminal(event) or isinstance(event, ClarifyEvent)
+                    ):
+                        sender.hold(event)  # posted once the job records it
+                    else:
+                        await sender.send(event)
             finally:
                 keeper.cancel()
                 await asyncio.gather(keeper, return_exceptions=True)
@@ -144,9 +157,9 @@ class JobWorker:
             self.writes += 1
             if done is None:
                 logger.warning("job finished by someone else; not posting the terminal frame")
-                sender.gone = True  # never post a terminal frame the job does not record
-                return None
+                return None  # the held terminal frame is never posted: the job does not record it
             self._maybe_reattach(done, sender)
+            sender.release()
         first_post = sender.stats.post_started_at[0] if sender.stats.post_started_at else None
         record_run(
             kind=job.kind,
@@ -181,6 +194,7 @@ class JobWorker:
         if paused is None:
             logger.warning("could not pause the job: someone else moved it")
             return None
+        sender.release()
         await asyncio.to_thread(schedule_timeout, paused.user_id, paused.request_id, pause.round)
         logger.info("waiting for the user's answer", extra={"round": pause.round, "job_writes": self.writes})
         return JobStatus.AWAITING_INPUT
