@@ -13,19 +13,16 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pydantic import BaseModel
+from scripted_model import ScriptedModel, Step, tool_results
 from strands import Agent
-from strands.models.model import Model
 from strands.types.content import Messages
-from strands.types.streaming import StreamEvent
-from strands.types.tools import ToolChoice, ToolSpec
 
 from calledit.errors import CallError, ErrorCode, ModelUnavailable
 from calledit.verification import search as search_module
@@ -820,82 +817,37 @@ def test_tool_never_raises_and_redacts_unexpected_errors(
 
 # ---------------------------------------------------------------------------------- in an agent loop
 
-T = TypeVar("T", bound=BaseModel)
 
-
-class SearchThenAnswer(Model):
-    """Asks for web_search once, then ends with text quoting the first result URL it was given."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.config: dict[str, Any] = {"model_id": "search-then-answer"}
-
-    def update_config(self, **model_config: Any) -> None:
-        self.config.update(model_config)
-
-    def get_config(self) -> dict[str, Any]:
-        return dict(self.config)
-
-    async def structured_output(
-        self, output_model: type[T], prompt: Messages, system_prompt: str | None = None, **kwargs: Any
-    ) -> AsyncGenerator[dict[str, T | Any], None]:
-        raise NotImplementedError
-        yield {}  # pragma: no cover
-
-    async def stream(
-        self,
-        messages: Messages,
-        tool_specs: list[ToolSpec] | None = None,
-        system_prompt: str | None = None,
-        *,
-        tool_choice: ToolChoice | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterable[StreamEvent]:
-        self.calls += 1
-        yield {"messageStart": {"role": "assistant"}}
-        if self.calls == 1:
-            assert tool_specs is not None and [spec["name"] for spec in tool_specs] == ["web_search"]
-            arguments = json.dumps({"query": "rain in Paris May 2026", "max_results": 2})
-            yield {
-                "contentBlockStart": {"start": {"toolUse": {"toolUseId": "search-1", "name": "web_search"}}}
-            }
-            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": arguments}}}}
-            yield {"contentBlockStop": {}}
-            yield {"messageStop": {"stopReason": "tool_use"}}
-        else:
-            found = [
-                block["toolResult"]
-                for message in messages
-                for block in message["content"]
-                if "toolResult" in block
-            ]
-            first_url = found[-1]["content"][0]["json"]["results"][0]["url"] if found else "nothing"
-            yield {"contentBlockStart": {"start": {}}}
-            yield {"contentBlockDelta": {"delta": {"text": f"Evidence lead: {first_url}"}}}
-            yield {"contentBlockStop": {}}
-            yield {"messageStop": {"stopReason": "end_turn"}}
-        usage = {"inputTokens": 5, "outputTokens": 5, "totalTokens": 10}
-        yield {"metadata": {"usage": usage, "metrics": {"latencyMs": 1}}}  # type: ignore[typeddict-item]
+def quote_first_result(messages: Messages) -> Step:
+    """Ends with text quoting the first result URL web_search gave."""
+    found = tool_results(messages).get("web_search")
+    first_url = found["results"][0]["url"] if found else "nothing"
+    return Step(text=f"Evidence lead: {first_url}")
 
 
 def test_web_search_runs_in_a_strands_agent_loop(
     monkeypatch: pytest.MonkeyPatch, providers: Providers
 ) -> None:
     use(monkeypatch, providers, "brave")
-    model = SearchThenAnswer()
+    model = ScriptedModel(
+        [
+            Step(tools=[("web_search", {"query": "rain in Paris May 2026", "max_results": 2})]),
+            quote_first_result,
+        ]
+    )
     agent = Agent(model=model, tools=[*search_tools()], callback_handler=None)
+    assert agent.tool_names == ["web_search"]
     result = agent("Did it rain in Paris on 1 May 2026?")
     assert str(result).strip() == "Evidence lead: https://news.example/rain"
-    assert model.calls == 2
+    assert len(model.requests) == 2
     (seen,) = providers.requests
     assert seen.query == {"q": ["rain in Paris May 2026"], "count": ["2"]}
-    tool_results = [
+    (tool_result,) = [
         block["toolResult"]
         for message in agent.messages
         for block in message["content"]
         if "toolResult" in block
     ]
-    (tool_result,) = tool_results
     assert tool_result["status"] == "success"
     assert [r["url"] for r in tool_result["content"][0]["json"]["results"]] == [
         "https://news.example/rain",

@@ -12,15 +12,13 @@ level), it asks first: "By when?" with suggestions computed from today's date, a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
-from collections.abc import AsyncGenerator, AsyncIterable, Iterator
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncGenerator, AsyncIterable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from strands.models.model import Model
 from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
@@ -28,46 +26,25 @@ from strands.types.tools import ToolChoice, ToolSpec
 from calledit.clarification import CLARIFY_TOOL
 from calledit.prompting import CallRequest, parse_request
 from calledit.providers.heuristics import classify
+from calledit.providers.offline_base import OfflineModel, ToolCall, ToolTranscript, forced_tool, offered
 from calledit.timeparse import find_date_phrase
 
 OFFLINE_MODEL_NAME = "offline-heuristic"
 FALLBACK_PHRASE = "in 1 year"
 T = TypeVar("T", bound=BaseModel)
-_WORDS = re.compile(r"\S+\s*|\s+")
 
 
-class _Transcript:
+class _Transcript(ToolTranscript):
     """What the conversation so far tells the model: the request and the tool results."""
 
     def __init__(self, messages: Messages) -> None:
-        self.request: CallRequest | None = None
-        self.calls: list[tuple[str, dict[str, Any]]] = []  # (tool name, input) in call order
-        self.results: dict[str, tuple[str, Any]] = {}  # tool name -> (status, payload) of its last result
-        names: dict[str, str] = {}
-        for message in messages:
-            for block in message.get("content", []):
-                if "text" in block and message["role"] == "user" and self.request is None:
-                    self.request = parse_request(block["text"])
-                if "toolUse" in block:
-                    use = block["toolUse"]
-                    names[use["toolUseId"]] = use["name"]
-                    self.calls.append((use["name"], dict(use.get("input") or {})))
-                if "toolResult" in block:
-                    res = block["toolResult"]
-                    name = names.get(res["toolUseId"], "")
-                    self.results[name] = (res.get("status", "success"), _payload(res.get("content", [])))
-        if self.request is None:  # a bare prompt (e.g. a direct model test): treat it all as the statement
-            text = " ".join(
-                b["text"] for m in messages if m["role"] == "user" for b in m["content"] if "text" in b
-            )
-            self.request = CallRequest(prediction=text.strip(), timezone="UTC")
-
-    def attempts(self, tool: str) -> int:
-        return sum(1 for name, _ in self.calls if name == tool)
-
-    def ok(self, tool: str) -> dict[str, Any] | None:
-        status, payload = self.results.get(tool, ("missing", None))
-        return payload if status == "success" and isinstance(payload, dict) else None
+        super().__init__(messages)
+        parsed = (parse_request(text) for text in self.user_texts)
+        request = next((r for r in parsed if r is not None), None)
+        # A bare prompt (e.g. a direct model test): treat it all as the statement.
+        self.request: CallRequest = request or CallRequest(
+            prediction=" ".join(self.user_texts).strip(), timezone="UTC"
+        )
 
     def answer(self, question_id: str) -> str | None:
         """The user's answer to one of the model's clarifying questions, if given."""
@@ -84,31 +61,11 @@ class _Transcript:
         return str(result.get("reason") or "skipped") if result.get("skipped") else None
 
 
-def _payload(content: list[Any]) -> Any:
-    for item in content:
-        if "json" in item:
-            return item["json"]
-        if "text" in item:
-            try:
-                return json.loads(item["text"])
-            except ValueError:
-                return item["text"]
-    return None
-
-
-class OfflineHeuristicModel(Model):
+class OfflineHeuristicModel(OfflineModel):
     """Deterministic, keyword-based stand-in for an LLM; labelled ``offline-heuristic`` everywhere."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
-        self.config: dict[str, Any] = {"model_id": OFFLINE_MODEL_NAME, "delay_s": delay_s}
-
-    def update_config(self, **model_config: Any) -> None:
-        """Merge configuration overrides (``delay_s`` paces streamed chunks for demos)."""
-        self.config.update(model_config)
-
-    def get_config(self) -> dict[str, Any]:
-        """The current configuration."""
-        return dict(self.config)
+        super().__init__(OFFLINE_MODEL_NAME, delay_s)
 
     async def structured_output(
         self, output_model: type[T], prompt: Messages, system_prompt: str | None = None, **kwargs: Any
@@ -129,10 +86,9 @@ class OfflineHeuristicModel(Model):
         """Take the next step of the analysis as a stream of Converse-style events."""
         transcript = _Transcript(messages)
         request = transcript.request
-        assert request is not None
-        forced = _forced_tool(tool_choice)
+        forced = forced_tool(tool_choice)
         text: str
-        tool: tuple[str, dict[str, Any]] | None = None
+        tool: ToolCall | None = None
 
         if forced is not None:
             text, tool = "", (forced, build_prediction(transcript))
@@ -143,7 +99,7 @@ class OfflineHeuristicModel(Model):
             )
             tool = ("current_time", {"timezone": request.timezone})
         elif (
-            _offered(tool_specs, CLARIFY_TOOL)
+            offered(tool_specs, CLARIFY_TOOL)
             and transcript.attempts(CLARIFY_TOOL) == 0
             and (questions := clarifying_questions(request.prediction, transcript.ok("current_time") or {}))
         ):
@@ -177,56 +133,8 @@ class OfflineHeuristicModel(Model):
 
         # Ids derive from the transcript so a run is fully deterministic.
         tool_use_id = f"offline-{len(transcript.calls) + 1}"
-        async for event in self._emit(text, tool, tool_use_id, cancel_signal):
+        async for event in self.emit(text, tool, tool_use_id, cancel_signal):
             yield event
-
-    async def _emit(
-        self,
-        text: str,
-        tool: tuple[str, dict[str, Any]] | None,
-        tool_use_id: str,
-        cancel_signal: threading.Event | None,
-    ) -> AsyncGenerator[StreamEvent, None]:
-        delay = float(self.config.get("delay_s") or 0.0)
-        yield {"messageStart": {"role": "assistant"}}
-        if text:
-            yield {"contentBlockStart": {"start": {}}}
-            for chunk in _chunks(text):
-                if cancel_signal is not None and cancel_signal.is_set():
-                    break
-                if delay:
-                    await asyncio.sleep(delay)
-                yield {"contentBlockDelta": {"delta": {"text": chunk}}}
-            yield {"contentBlockStop": {}}
-        if tool is not None:
-            name, tool_input = tool
-            yield {"contentBlockStart": {"start": {"toolUse": {"toolUseId": tool_use_id, "name": name}}}}
-            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(tool_input)}}}}
-            yield {"contentBlockStop": {}}
-        yield {"messageStop": {"stopReason": "tool_use" if tool else "end_turn"}}
-        out_tokens = max(1, len(text) // 4)
-        yield {
-            "metadata": {
-                "usage": {"inputTokens": 0, "outputTokens": out_tokens, "totalTokens": out_tokens},
-                "metrics": {"latencyMs": 0},
-            }
-        }
-
-
-def _chunks(text: str) -> Iterator[str]:
-    """Word-sized chunks, like an LLM's token stream."""
-    yield from _WORDS.findall(text)
-
-
-def _forced_tool(tool_choice: ToolChoice | None) -> str | None:
-    choice: dict[str, Any] = cast(dict[str, Any], tool_choice or {})
-    forced = choice.get("tool")
-    name = forced.get("name") if isinstance(forced, dict) else None
-    return str(name) if name else None
-
-
-def _offered(tool_specs: list[ToolSpec] | None, name: str) -> bool:
-    return any(spec.get("name") == name for spec in tool_specs or [])
 
 
 def clarifying_questions(statement: str, now: dict[str, Any]) -> list[dict[str, Any]]:
@@ -269,7 +177,6 @@ def clarifying_questions(statement: str, now: dict[str, Any]) -> list[dict[str, 
 
 def _phrase_for(transcript: _Transcript) -> tuple[str, bool]:
     """The date phrase to resolve: the statement's, else the user's answer, unless resolving it failed."""
-    assert transcript.request is not None
     answered = transcript.answer("by_when")
     phrase = find_date_phrase(transcript.request.prediction) or (
         (find_date_phrase(answered) or answered) if answered else None
@@ -281,7 +188,6 @@ def _phrase_for(transcript: _Transcript) -> tuple[str, bool]:
 
 def build_prediction(transcript: _Transcript) -> dict[str, Any]:
     """The prediction dict from the statement, the tool results and the keyword classification."""
-    assert transcript.request is not None
     statement = transcript.request.prediction
     resolved = transcript.ok("parse_date_with_timezone") or {}
     requested = next(

@@ -25,23 +25,22 @@ refuted: a claim the calendar contradicts stays inconclusive until its date has 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
-from collections.abc import AsyncGenerator, AsyncIterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
-from strands.models.model import Model
 from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
 from calledit.prediction import VerifiableCategory
 from calledit.providers.heuristics import classify
+from calledit.providers.offline_base import OfflineModel, ToolCall, ToolTranscript, forced_tool
 from calledit.timeparse import HOLIDAYS, MONTHS, WEEKDAYS, find_date_phrase
 from calledit.verification.prompting import VerificationRequest, parse_verification_request
 
@@ -54,7 +53,6 @@ INTRO = "Offline verifier (no LLM, no web access): I can settle calendar facts w
 MAX_REASONING_CHARS = 2_000
 T = TypeVar("T", bound=BaseModel)
 
-_WORDS = re.compile(r"\S+\s*|\s+")
 _MARK = "\x00"  # stands for the date phrase in the statement while the claim is read
 
 # --- What a checkable date looks like: written out in full, with its year -----------------------
@@ -186,44 +184,21 @@ def read_claim(statement: str) -> tuple[CalendarClaim | None, str]:
     return CalendarClaim(kind, phrase, claimed, negated=match["neg"] is not None), ""
 
 
-class _Transcript:
+class _Transcript(ToolTranscript):
     """What the conversation so far tells the model: the request and the tool results."""
 
     def __init__(self, messages: Messages) -> None:
-        self.request: VerificationRequest | None = None
-        self.calls: list[tuple[str, dict[str, Any]]] = []  # (tool name, input) in call order
-        self.results: dict[str, tuple[str, Any]] = {}  # tool name -> (status, payload) of its last result
-        names: dict[str, str] = {}
-        first_text: str | None = None
-        for message in messages:
-            for block in message.get("content", []):
-                if "text" in block and message["role"] == "user" and first_text is None:
-                    first_text = block["text"]
-                if "toolUse" in block:
-                    use = block["toolUse"]
-                    names[use["toolUseId"]] = use["name"]
-                    self.calls.append((use["name"], dict(use.get("input") or {})))
-                if "toolResult" in block:
-                    res = block["toolResult"]
-                    name = names.get(res["toolUseId"], "")
-                    self.results[name] = (res.get("status", "success"), _payload(res.get("content", [])))
-        if first_text is not None:
-            self.request = parse_verification_request(first_text)
-        if self.request is None:  # a bare prompt (e.g. a direct model test): it is the statement
-            self.request = VerificationRequest(
-                statement=(first_text or "").strip(),
-                verification_date="",
-                timezone="UTC",
-                mode="at_date",
-                category="",
-            )
-
-    def attempts(self, tool: str) -> int:
-        return sum(1 for name, _ in self.calls if name == tool)
-
-    def ok(self, tool: str) -> dict[str, Any] | None:
-        status, payload = self.results.get(tool, ("missing", None))
-        return payload if status == "success" and isinstance(payload, dict) else None
+        super().__init__(messages)
+        first_text = self.user_texts[0] if self.user_texts else None
+        request = parse_verification_request(first_text) if first_text is not None else None
+        # A bare prompt (e.g. a direct model test): it is the statement.
+        self.request: VerificationRequest = request or VerificationRequest(
+            statement=(first_text or "").strip(),
+            verification_date="",
+            timezone="UTC",
+            mode="at_date",
+            category="",
+        )
 
     def failure(self, tool: str) -> str:
         """Why ``tool`` gave no usable result, in a few words."""
@@ -235,31 +210,11 @@ class _Transcript:
         return f"{tool} failed: {_clip(str(payload or 'no details'), 300)}"
 
 
-def _payload(content: list[Any]) -> Any:
-    for item in content:
-        if "json" in item:
-            return item["json"]
-        if "text" in item:
-            try:
-                return json.loads(item["text"])
-            except ValueError:
-                return item["text"]
-    return None
-
-
-class OfflineVerifierModel(Model):
+class OfflineVerifierModel(OfflineModel):
     """Deterministic, calendar-only stand-in for an LLM verifier; labelled ``offline-verifier``."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
-        self.config: dict[str, Any] = {"model_id": OFFLINE_VERIFIER_NAME, "delay_s": delay_s}
-
-    def update_config(self, **model_config: Any) -> None:
-        """Merge configuration overrides (``delay_s`` paces streamed chunks for demos)."""
-        self.config.update(model_config)
-
-    def get_config(self) -> dict[str, Any]:
-        """The current configuration."""
-        return dict(self.config)
+        super().__init__(OFFLINE_VERIFIER_NAME, delay_s)
 
     async def structured_output(
         self, output_model: type[T], prompt: Messages, system_prompt: str | None = None, **kwargs: Any
@@ -280,12 +235,11 @@ class OfflineVerifierModel(Model):
         """Take the next step of the verification as a stream of Converse-style events."""
         transcript = _Transcript(messages)
         request = transcript.request
-        assert request is not None
         offered = {spec["name"] for spec in tool_specs or []}
         claim, _ = read_claim(request.statement)
-        forced = _forced_tool(tool_choice)
+        forced = forced_tool(tool_choice)
         text: str
-        tool: tuple[str, dict[str, Any]] | None = None
+        tool: ToolCall | None = None
 
         if forced is not None:
             text, tool = "", (forced, build_verdict(transcript))
@@ -318,58 +272,13 @@ class OfflineVerifierModel(Model):
 
         # Ids derive from the transcript so a run is fully deterministic.
         tool_use_id = f"{OFFLINE_VERIFIER_NAME}-{len(transcript.calls) + 1}"
-        async for event in self._emit(text, tool, tool_use_id, cancel_signal):
+        async for event in self.emit(text, tool, tool_use_id, cancel_signal):
             yield event
-
-    async def _emit(
-        self,
-        text: str,
-        tool: tuple[str, dict[str, Any]] | None,
-        tool_use_id: str,
-        cancel_signal: threading.Event | None,
-    ) -> AsyncGenerator[StreamEvent, None]:
-        delay = float(self.config.get("delay_s") or 0.0)
-        yield {"messageStart": {"role": "assistant"}}
-        if text:
-            yield {"contentBlockStart": {"start": {}}}
-            for chunk in _chunks(text):
-                if cancel_signal is not None and cancel_signal.is_set():
-                    break
-                if delay:
-                    await asyncio.sleep(delay)
-                yield {"contentBlockDelta": {"delta": {"text": chunk}}}
-            yield {"contentBlockStop": {}}
-        if tool is not None:
-            name, tool_input = tool
-            yield {"contentBlockStart": {"start": {"toolUse": {"toolUseId": tool_use_id, "name": name}}}}
-            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(tool_input)}}}}
-            yield {"contentBlockStop": {}}
-        yield {"messageStop": {"stopReason": "tool_use" if tool else "end_turn"}}
-        out_tokens = max(1, len(text) // 4)
-        yield {
-            "metadata": {
-                "usage": {"inputTokens": 0, "outputTokens": out_tokens, "totalTokens": out_tokens},
-                "metrics": {"latencyMs": 0},
-            }
-        }
-
-
-def _chunks(text: str) -> Iterator[str]:
-    """Word-sized chunks, like an LLM's token stream."""
-    yield from _WORDS.findall(text)
-
-
-def _forced_tool(tool_choice: ToolChoice | None) -> str | None:
-    choice: dict[str, Any] = cast(dict[str, Any], tool_choice or {})
-    forced = choice.get("tool")
-    name = forced.get("name") if isinstance(forced, dict) else None
-    return str(name) if name else None
 
 
 def build_verdict(transcript: _Transcript) -> dict[str, Any]:
     """The verdict (a ``VerdictDraft`` dict) from the statement and the time tools' results."""
     request = transcript.request
-    assert request is not None
     claim, why_not = read_claim(request.statement)
     if claim is None:
         return _inconclusive(request, f"The offline verifier cannot settle this: {why_not}.")
