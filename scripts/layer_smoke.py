@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from calledit.local import events as ev
-from calledit.local.template import LocalTemplate, load_yaml, read_template
+from calledit.local.template import Intrinsics, LocalTemplate, load_yaml, read_template
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "template.yaml"
@@ -352,10 +352,7 @@ class Function:
     schedules: list[str] = field(default_factory=list)  # expressions of its Schedule/ScheduleV2 events
 
 
-NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
-
-
-class Resolver:
+class Resolver(Intrinsics):
     """CloudFormation intrinsics against the local resources' physical ids; refuses what it cannot provide."""
 
     def __init__(
@@ -365,23 +362,15 @@ class Resolver:
         attributes: dict[str, str],
         parameters: Mapping[str, str],
     ) -> None:
-        self.resources: dict[str, Any] = raw.get("Resources", {})
-        self.conditions: dict[str, Any] = raw.get("Conditions", {})
-        self.params: dict[str, Any] = {}
+        params: dict[str, Any] = {}
         for name, spec in raw.get("Parameters", {}).items():
             value = parameters.get(name, spec.get("Default", ""))
-            self.params[name] = (
+            params[name] = (
                 [v.strip() for v in str(value).split(",")]
                 if spec.get("Type") == "CommaDelimitedList"
                 else str(value)
             )
-        self.pseudo = {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::StackName": STACK,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
+        super().__init__(raw, params, STACK)
         self.physical = physical
         self.attributes = attributes  # "Logical.Attr" -> value
 
@@ -405,68 +394,14 @@ class Resolver:
             raise SmokeError(f"!GetAtt {key}: the smoke test provides no local value for it")
         return self.attributes[key]
 
-    def condition(self, name: str) -> bool:
-        """A template condition (Fn::Equals / Not / And / Or / Condition), evaluated locally."""
-        return self._truth(self.conditions[name])
+    def sub_value(self, key: str) -> str:
+        if "." in key and key not in self.pseudo:
+            return self.get_att(*key.split(".", 1))
+        resolved = self.ref(key)
+        return ",".join(resolved) if isinstance(resolved, list) else str(resolved)
 
-    def _truth(self, expr: Any) -> bool:
-        if isinstance(expr, dict) and "Fn::Equals" in expr:
-            left, right = (self(v) for v in expr["Fn::Equals"])
-            return str(left) == str(right)
-        if isinstance(expr, dict) and "Fn::Not" in expr:
-            return not self._truth(expr["Fn::Not"][0])
-        if isinstance(expr, dict) and "Fn::And" in expr:
-            return all(self._truth(e) for e in expr["Fn::And"])
-        if isinstance(expr, dict) and "Fn::Or" in expr:
-            return any(self._truth(e) for e in expr["Fn::Or"])
-        if isinstance(expr, dict) and "Condition" in expr:
-            return self.condition(expr["Condition"])
-        raise ValueError(f"condition not supported locally: {expr!r}")
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in (self(v) for v in value) if item is not NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if "Ref" in value:
-            if value["Ref"] == "AWS::NoValue":
-                return NO_VALUE
-            return self.ref(value["Ref"])
-        if "Fn::If" in value:
-            name, when_true, when_false = value["Fn::If"]
-            return self(when_true if self.condition(name) else when_false)
-        if "Fn::GetAtt" in value:
-            target, attr = (
-                value["Fn::GetAtt"]
-                if isinstance(value["Fn::GetAtt"], list)
-                else value["Fn::GetAtt"].split(".", 1)
-            )
-            return self.get_att(target, attr)
-        if "Fn::Join" in value:
-            sep, parts = value["Fn::Join"]
-            items = self(parts)
-            return sep.join(str(p) for p in (items if isinstance(items, list) else [items]))
-        if "Fn::Select" in value:
-            index, items = value["Fn::Select"]
-            return self(items)[int(index)]
-        if "Fn::Sub" in value:
-            spec = value["Fn::Sub"]
-            text, extra = (spec, {}) if isinstance(spec, str) else (spec[0], self(spec[1]))
-
-            def sub(m: re.Match[str]) -> str:
-                key = m.group(1)
-                if key in extra:
-                    return str(extra[key])
-                if "." in key and key not in self.pseudo:
-                    return self.get_att(*key.split(".", 1))
-                resolved = self.ref(key)
-                return ",".join(resolved) if isinstance(resolved, list) else str(resolved)
-
-            return re.sub(r"\$\{([^}!][^}]*)\}", sub, text)
-        if len(value) == 1 and next(iter(value)).startswith("Fn::"):
-            raise SmokeError(f"{next(iter(value))}: intrinsic not supported by scripts/layer_smoke.py")
-        resolved = ((k, self(v)) for k, v in value.items())
-        return {k: v for k, v in resolved if v is not NO_VALUE}
+    def unsupported(self, function: str) -> None:
+        raise SmokeError(f"{function}: intrinsic not supported by scripts/layer_smoke.py")
 
 
 def functions_of(raw: dict[str, Any], resolve: Resolver) -> list[Function]:

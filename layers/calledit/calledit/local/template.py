@@ -134,51 +134,34 @@ def queue_name(logical_id: str, props: dict[str, Any]) -> str:
 NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
 
 
-class _Resolver:
-    def __init__(self, template: dict[str, Any], parameters: dict[str, str], sqs_endpoint: str) -> None:
+class Intrinsics:
+    """CloudFormation intrinsics (Ref, GetAtt, Sub, Join, Select, If and the conditions) evaluated
+    against local stand-ins; subclasses say what a ``Ref`` and a ``GetAtt`` are."""
+
+    def __init__(self, template: dict[str, Any], params: dict[str, Any], stack_name: str) -> None:
         self.resources: dict[str, Any] = template.get("Resources", {})
         self.conditions: dict[str, Any] = template.get("Conditions", {})
-        self.sqs_endpoint = sqs_endpoint.rstrip("/")
-        self.params = {
-            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
-        } | parameters
+        self.params = params
         self.pseudo = {
             "AWS::Region": REGION,
-            "AWS::StackName": STACK_NAME,
+            "AWS::StackName": stack_name,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }
 
-    def ref(self, name: str) -> str:
-        name = name.removesuffix(".Alias")  # SAM's published alias: locally there is only $LATEST
-        if name in self.pseudo:
-            return self.pseudo[name]
-        if name in self.params:
-            return self.params[name]
-        res = self.resources.get(name, {})
-        kind = res.get("Type")
-        if kind == "AWS::DynamoDB::Table":
-            return table_name(name)
-        if kind == "AWS::SQS::Queue":  # a queue's Ref is its URL
-            return f"{self.sqs_endpoint}/{ACCOUNT}/{queue_name(name, res.get('Properties', {}))}"
-        if kind == "AWS::Scheduler::ScheduleGroup":
-            return str(self(res.get("Properties", {}).get("Name", name)))
-        return name  # functions, APIs, pools: the logical id is the local name
+    def ref(self, name: str) -> Any:
+        raise NotImplementedError
 
     def get_att(self, target: str, attr: str) -> str:
-        res = self.resources.get(target, {})
-        kind = res.get("Type")
-        if kind == "AWS::SQS::Queue":
-            name = queue_name(target, res.get("Properties", {}))
-            return name if attr == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-        if kind == "AWS::Serverless::Function" and attr == "Arn":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{target}"
-        if kind == "AWS::IAM::Role" and attr == "Arn":
-            return f"arn:aws:iam::{ACCOUNT}:role/{target}"
-        if kind == "AWS::Scheduler::ScheduleGroup" and attr == "Arn":
-            return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{self.ref(target)}"
-        return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
+        raise NotImplementedError
+
+    def sub_value(self, key: str) -> str:
+        """What ``${key}`` stands for in a ``Fn::Sub`` string (no variable map entry for it)."""
+        return str(self.ref(key))
+
+    def unsupported(self, function: str) -> None:
+        """Called for an intrinsic this class does not evaluate; by default it is kept as a mapping."""
 
     def condition(self, name: str) -> bool:
         """A template condition (Fn::Equals / Not / And / Or / Condition), evaluated locally."""
@@ -198,6 +181,10 @@ class _Resolver:
             return self.condition(expr["Condition"])
         raise ValueError(f"condition not supported locally: {expr!r}")
 
+    def _items(self, value: Any) -> list[Any]:
+        resolved = self(value)
+        return resolved if isinstance(resolved, list) else str(resolved).split(",")
+
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
             return [item for item in (self(v) for v in value) if item is not NO_VALUE]
@@ -211,30 +198,72 @@ class _Resolver:
             name, when_true, when_false = value["Fn::If"]
             return self(when_true if self.condition(name) else when_false)
         if "Fn::GetAtt" in value:
-            target, attr = value["Fn::GetAtt"]
+            spec = value["Fn::GetAtt"]
+            target, attr = spec if isinstance(spec, list) else spec.split(".", 1)
             return self.get_att(target, attr)
         if "Fn::Join" in value:
             sep, parts = value["Fn::Join"]
-            items = self(parts)
-            return sep.join(str(p) for p in (items if isinstance(items, list) else items.split(",")))
+            return sep.join(str(p) for p in self._items(parts))
         if "Fn::Select" in value:
             index, items = value["Fn::Select"]
-            resolved = self(items)
-            seq = resolved if isinstance(resolved, list) else str(resolved).split(",")
-            return seq[int(index)]
+            return self._items(items)[int(index)]
         if "Fn::Sub" in value:
             spec = value["Fn::Sub"]
             text, extra = (spec, {}) if isinstance(spec, str) else (spec[0], self(spec[1]))
 
             def sub(m: re.Match[str]) -> str:
                 key = m.group(1)
-                if key in extra:
-                    return str(extra[key])
-                return self.ref(key.split(".")[0])
+                return str(extra[key]) if key in extra else self.sub_value(key)
 
-            return re.sub(r"\$\{([^}]+)\}", sub, text)
+            return re.sub(r"\$\{([^}!][^}]*)\}", sub, text)
+        if len(value) == 1 and next(iter(value)).startswith("Fn::"):
+            self.unsupported(next(iter(value)))
         resolved = ((k, self(v)) for k, v in value.items())
         return {k: v for k, v in resolved if v is not NO_VALUE}
+
+
+class _Resolver(Intrinsics):
+    """The local stack's names: tables, queue URLs on the SQS emulator, logical ids for the rest."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str], sqs_endpoint: str) -> None:
+        params = {
+            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+        } | parameters
+        super().__init__(template, params, STACK_NAME)
+        self.sqs_endpoint = sqs_endpoint.rstrip("/")
+
+    def ref(self, name: str) -> str:
+        name = name.removesuffix(".Alias")  # SAM's published alias: locally there is only $LATEST
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.params:
+            return str(self.params[name])
+        res = self.resources.get(name, {})
+        kind = res.get("Type")
+        if kind == "AWS::DynamoDB::Table":
+            return table_name(name)
+        if kind == "AWS::SQS::Queue":  # a queue's Ref is its URL
+            return f"{self.sqs_endpoint}/{ACCOUNT}/{queue_name(name, res.get('Properties', {}))}"
+        if kind == "AWS::Scheduler::ScheduleGroup":
+            return str(self(res.get("Properties", {}).get("Name", name)))
+        return name  # functions, APIs, pools: the logical id is the local name
+
+    def sub_value(self, key: str) -> str:
+        return self.ref(key.split(".")[0])  # ${X.Attr} locally names X itself
+
+    def get_att(self, target: str, attr: str) -> str:
+        res = self.resources.get(target, {})
+        kind = res.get("Type")
+        if kind == "AWS::SQS::Queue":
+            name = queue_name(target, res.get("Properties", {}))
+            return name if attr == "QueueName" else f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        if kind == "AWS::Serverless::Function" and attr == "Arn":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{target}"
+        if kind == "AWS::IAM::Role" and attr == "Arn":
+            return f"arn:aws:iam::{ACCOUNT}:role/{target}"
+        if kind == "AWS::Scheduler::ScheduleGroup" and attr == "Arn":
+            return f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{self.ref(target)}"
+        return f"arn:aws:local:{REGION}:{ACCOUNT}:{target}/{attr}"
 
 
 def read_template(
