@@ -23,6 +23,7 @@ from calledit.aws import table
 from calledit.clarification import Pause, pack_snapshot, unpack_snapshot
 from calledit.lifecycle import TERMINAL, JobStatus, sources
 from calledit.settings import get_settings
+from calledit.storage.conditional import unless_condition_fails
 
 JOB_TTL_S = 24 * 3600
 SLOTS_KEY = "#slots"
@@ -178,8 +179,6 @@ class JobStore:
         clarify: bool = True,
     ) -> Job:
         """Insert a queued job; raises ``JobExists`` if the request id was used by this user."""
-        from botocore.exceptions import ClientError
-
         now = self.now()
         item: dict[str, Any] = {
             "user_id": user_id,
@@ -204,12 +203,11 @@ class JobStore:
             "updated_at": int(now),
             "expires_at": int(now) + JOB_TTL_S,
         }
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(request_id)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise JobExists(request_id) from None
-            raise
+        put = unless_condition_fails(
+            lambda: self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(request_id)")
+        )
+        if put is None:
+            raise JobExists(request_id)
         return Job.from_item(item)
 
     def delete(self, user_id: str, request_id: str) -> None:
@@ -223,10 +221,8 @@ class JobStore:
 
     def admit(self, user_id: str, request_id: str, limit: int) -> bool:
         """Take one of the user's ``limit`` slots for this job, atomically; False when all are taken."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self._table.update_item(
+        taken = unless_condition_fails(
+            lambda: self._table.update_item(
                 Key={"user_id": user_id, "request_id": SLOTS_KEY},
                 UpdateExpression="ADD active :rid",
                 ConditionExpression=(
@@ -234,11 +230,8 @@ class JobStore:
                 ),
                 ExpressionAttributeValues={":rid": {request_id}, ":limit": limit, ":id": request_id},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
+        return taken is not None
 
     def release(self, user_id: str, request_id: str) -> None:
         """Give the job's slot back (idempotent)."""
@@ -272,8 +265,6 @@ class JobStore:
         newer_than: tuple[str, int] | None = None,
     ) -> Job | None:
         """One conditional update; the new job, or None when its condition did not hold."""
-        from botocore.exceptions import ClientError
-
         now = self.now()
         values = {**values, "updated_at": int(now)}
         if to is not None:
@@ -307,8 +298,8 @@ class JobStore:
             names[f"#x{i}"] = key
             attr_values[f":x{i}"] = _dynamo(expected)
             conditions.append(f"#x{i} = :x{i}")
-        try:
-            response = self._table.update_item(
+        response = unless_condition_fails(
+            lambda: self._table.update_item(
                 Key={"user_id": user_id, "request_id": request_id},
                 UpdateExpression=update,
                 ConditionExpression=" AND ".join(conditions),
@@ -316,11 +307,8 @@ class JobStore:
                 ExpressionAttributeValues=attr_values,
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return Job.from_item(response["Attributes"])
+        )
+        return None if response is None else Job.from_item(response["Attributes"])
 
     def claim(self, user_id: str, request_id: str, run_id: str) -> Job | None:
         """queued -> running under a new lease; None if the job is not queued (duplicate delivery)."""

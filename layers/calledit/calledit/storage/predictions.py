@@ -41,6 +41,7 @@ from calledit.prediction import (
 from calledit.saved import SavedPrediction
 from calledit.scoring import ScoredCall
 from calledit.settings import get_settings
+from calledit.storage.conditional import unless_condition_fails
 from calledit.verdict import Verdict, VerificationMode
 from calledit.verifiability import assess
 
@@ -443,8 +444,6 @@ class PredictionStore:
         extra_condition: str | None = None,
         extra_values: dict[str, Any] | None = None,
     ) -> SavedPrediction | None:
-        from botocore.exceptions import ClientError
-
         values = {**values, "updated_at": format_utc(utc_now())}
         names = {f"#{k}": k for k in values}
         attr_values: dict[str, Any] = {f":{k}": v for k, v in values.items()} | (extra_values or {})
@@ -461,8 +460,8 @@ class PredictionStore:
             if "#status" in extra_condition:
                 names["#status"] = "status"
             conditions.append(extra_condition)
-        try:
-            response = self._table.update_item(
+        response = unless_condition_fails(
+            lambda: self._table.update_item(
                 Key={"PK": item["PK"], "SK": item["SK"]},
                 UpdateExpression=update,
                 ConditionExpression=" AND ".join(conditions),
@@ -470,11 +469,8 @@ class PredictionStore:
                 ExpressionAttributeValues=attr_values,
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return SavedPrediction.from_item(response["Attributes"])
+        )
+        return None if response is None else SavedPrediction.from_item(response["Attributes"])
 
     def claim_verification(
         self, user_id: str, prediction_id: str, now: datetime, *, proposed: bool = True

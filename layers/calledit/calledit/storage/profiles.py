@@ -8,6 +8,7 @@ from __future__ import annotations
 from calledit.aws import table
 from calledit.prediction import format_utc, utc_now
 from calledit.settings import get_settings
+from calledit.storage.conditional import unless_condition_fails
 
 
 class ProfileStore:
@@ -16,18 +17,14 @@ class ProfileStore:
 
     def remember_email(self, user_id: str, email: str) -> None:
         """Keep the user's (verified) email for reminders; a no-op when unchanged."""
-        from botocore.exceptions import ClientError
-
-        try:
-            now = format_utc(utc_now())
-            self._table.put_item(
+        now = format_utc(utc_now())
+        unless_condition_fails(
+            lambda: self._table.put_item(
                 Item={"PK": f"USER#{user_id}", "SK": "PROFILE", "email": email, "updated_at": now},
                 ConditionExpression="attribute_not_exists(email) OR email <> :email",
                 ExpressionAttributeValues={":email": email},
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        )
 
     def email(self, user_id: str) -> str | None:
         item = self._table.get_item(Key={"PK": f"USER#{user_id}", "SK": "PROFILE"}).get("Item")
