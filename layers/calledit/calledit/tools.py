@@ -11,11 +11,13 @@ from calledit import timeparse
 from calledit.errors import BadInput
 
 
-def _error(message: str) -> dict[str, Any]:
+def tool_error(message: str) -> dict[str, Any]:
+    """A failed tool result the model reads (plain words), instead of an exception ending the run."""
     return {"status": "error", "content": [{"text": message}]}
 
 
-def _ok(payload: dict[str, Any]) -> dict[str, Any]:
+def tool_ok(payload: dict[str, Any]) -> dict[str, Any]:
+    """A successful tool result carrying ``payload`` as JSON."""
     return {"status": "success", "content": [{"json": payload}]}
 
 
@@ -33,9 +35,9 @@ def current_time(timezone: str = "UTC") -> dict[str, Any]:
         The local time (ISO-8601 with offset), the UTC time, the weekday and whether DST is in effect.
     """
     try:
-        return _ok(timeparse.current_time(timezone))
+        return tool_ok(timeparse.current_time(timezone))
     except BadInput as exc:
-        return _error(exc.message)
+        return tool_error(exc.message)
 
 
 @tool
@@ -59,9 +61,9 @@ def parse_date_with_timezone(
         is already in the past, and a one-sentence reasoning to quote in date_reasoning.
     """
     try:
-        return _ok(timeparse.resolve_date(date_text, timezone, reference).to_dict())
+        return tool_ok(timeparse.resolve_date(date_text, timezone, reference).to_dict())
     except BadInput as exc:
-        return _error(exc.message)
+        return tool_error(exc.message)
 
 
 TIME_TOOLS = (current_time, parse_date_with_timezone)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from http import HTTPStatus
 from http.client import HTTPException
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
 from strands import tool
@@ -35,6 +35,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, NewConnectionError
 from urllib3.response import HTTPResponse
 from urllib3.util.ssl_match_hostname import CertificateError
+
+from calledit.tools import tool_error, tool_ok
 
 logger = logging.getLogger(__name__)
 
@@ -626,32 +628,51 @@ def _status_words(status: int) -> str:
         return f"HTTP {status}"
 
 
-def _translate(exc: BaseException, target: _Target, policy: FetchPolicy, deadline: float) -> FetchFailed:
-    """A network/TLS/protocol exception as a plain-words FetchFailed."""
-    host = _show_host(target.host)
+NetworkFailure = Literal["timeout", "refused", "certificate", "decode", "tls", "other"]
+
+
+def classify_failure(exc: BaseException, deadline: float) -> tuple[NetworkFailure, str | None]:
+    """What broke an HTTP exchange, read from the exception and its causes; for a refused connection
+    also the operating system's reason, if any."""
     chain: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and len(chain) < 10:
         chain.append(cause)
         cause = cause.__cause__ or cause.__context__
     if time.monotonic() >= deadline - 0.05 or any(isinstance(e, TimeoutError) for e in chain):
-        return _timed_out(target, policy)
+        return "timeout", None
     if any(isinstance(e, NewConnectionError | ConnectionRefusedError) for e in chain):
-        reason = next((e.strerror for e in chain if isinstance(e, OSError) and e.strerror), None)
-        detail = f" ({reason.lower()})" if reason else ""
-        return FetchFailed(f"Could not connect to '{host}'{detail}.")
+        return "refused", next((e.strerror for e in chain if isinstance(e, OSError) and e.strerror), None)
     if any(isinstance(e, ConnectTimeoutError) for e in chain):  # NewConnectionError subclasses it
-        return _timed_out(target, policy)
+        return "timeout", None
     if any(isinstance(e, ssl.SSLCertVerificationError | CertificateError) for e in chain):
-        return FetchFailed(
-            f"The secure connection to '{host}' failed: its certificate is not valid for this name "
-            "or not trusted."
-        )
+        return "certificate", None
     if any(isinstance(e, DecodeError) for e in chain):
-        return FetchFailed(f"The page from '{host}' could not be decompressed.")
+        return "decode", None
     if any(isinstance(e, ssl.SSLError) for e in chain):
-        return FetchFailed(f"The secure (TLS) connection to '{host}' failed.")
-    return FetchFailed(f"The connection to '{host}' failed before the page was received.")
+        return "tls", None
+    return "other", None
+
+
+def _translate(exc: BaseException, target: _Target, policy: FetchPolicy, deadline: float) -> FetchFailed:
+    """A network/TLS/protocol exception as a plain-words FetchFailed."""
+    kind, reason = classify_failure(exc, deadline)
+    if kind == "timeout":
+        return _timed_out(target, policy)
+    host = _show_host(target.host)
+    detail = f" ({reason.lower()})" if reason else ""
+    return FetchFailed(
+        {
+            "refused": f"Could not connect to '{host}'{detail}.",
+            "certificate": (
+                f"The secure connection to '{host}' failed: its certificate is not valid for this "
+                "name or not trusted."
+            ),
+            "decode": f"The page from '{host}' could not be decompressed.",
+            "tls": f"The secure (TLS) connection to '{host}' failed.",
+            "other": f"The connection to '{host}' failed before the page was received.",
+        }[kind]
+    )
 
 
 def fetch(url: str, *, policy: FetchPolicy | None = None) -> FetchedPage:
@@ -737,14 +758,6 @@ def fetch(url: str, *, policy: FetchPolicy | None = None) -> FetchedPage:
 # ---------------------------------------------------------------------------------------------- tool
 
 
-def _error(message: str) -> dict[str, Any]:
-    return {"status": "error", "content": [{"text": message}]}
-
-
-def _ok(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "success", "content": [{"json": payload}]}
-
-
 @tool
 def fetch_url(url: str) -> dict[str, Any]:
     """Fetch a public web page and return its readable text, to gather evidence for a prediction.
@@ -763,10 +776,10 @@ def fetch_url(url: str) -> dict[str, Any]:
         an error is never evidence either way.
     """
     try:
-        return _ok(fetch(url, policy=FetchPolicy.from_env()).to_dict())
+        return tool_ok(fetch(url, policy=FetchPolicy.from_env()).to_dict())
     except FetchError as exc:
         logger.info("fetch_url: %s", exc.message)
-        return _error(exc.message)
+        return tool_error(exc.message)
     except Exception:  # a tool failure must never end the agent run
         logger.exception("fetch_url: unexpected error")
-        return _error("Could not fetch the page because of an unexpected error.")
+        return tool_error("Could not fetch the page because of an unexpected error.")

@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import re
-import ssl
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -50,11 +49,11 @@ from urllib.parse import quote, urlencode, urlsplit
 from strands import tool
 from strands.types.tools import AgentTool
 from urllib3.connection import HTTPConnection
-from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 from urllib3.response import HTTPResponse
-from urllib3.util.ssl_match_hostname import CertificateError
 
 from calledit.errors import ModelUnavailable
+from calledit.tools import tool_error, tool_ok
 from calledit.verification.fetch import (
     _METADATA_ADDRESSES,
     _METADATA_NAMES,
@@ -69,6 +68,7 @@ from calledit.verification.fetch import (
     _resolve,
     _Target,
     _Watchdog,
+    classify_failure,
 )
 
 logger = logging.getLogger(__name__)
@@ -533,27 +533,21 @@ def _timed_out(limits: SearchLimits) -> SearchFailed:
 
 def _translate(exc: BaseException, limits: SearchLimits, deadline: float) -> SearchFailed:
     """A network/TLS/protocol exception as a plain-words SearchFailed (no host, no key)."""
-    chain: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and len(chain) < 10:
-        chain.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    if time.monotonic() >= deadline - 0.05 or any(isinstance(e, TimeoutError) for e in chain):
+    kind, _ = classify_failure(exc, deadline)
+    if kind == "timeout":
         return _timed_out(limits)
-    if any(isinstance(e, NewConnectionError | ConnectionRefusedError) for e in chain):
-        return SearchFailed("Could not connect to the search provider; try again later.")
-    if any(isinstance(e, ConnectTimeoutError) for e in chain):
-        return _timed_out(limits)
-    if any(isinstance(e, ssl.SSLCertVerificationError | CertificateError) for e in chain):
-        return SearchFailed(
-            "The secure connection to the search provider failed: its certificate is not valid for its "
-            "name or not trusted."
-        )
-    if any(isinstance(e, DecodeError) for e in chain):
-        return SearchFailed("The search provider's answer could not be decompressed.")
-    if any(isinstance(e, ssl.SSLError) for e in chain):
-        return SearchFailed("The secure (TLS) connection to the search provider failed.")
-    return SearchFailed("The connection to the search provider failed before its answer was received.")
+    return SearchFailed(
+        {
+            "refused": "Could not connect to the search provider; try again later.",
+            "certificate": (
+                "The secure connection to the search provider failed: its certificate is not valid "
+                "for its name or not trusted."
+            ),
+            "decode": "The search provider's answer could not be decompressed.",
+            "tls": "The secure (TLS) connection to the search provider failed.",
+            "other": "The connection to the search provider failed before its answer was received.",
+        }[kind]
+    )
 
 
 def _read(
@@ -740,14 +734,6 @@ def search(query: str, max_results: int = DEFAULT_RESULTS, *, config: SearchConf
 # ---------------------------------------------------------------------------------------------- tool
 
 
-def _error(message: str) -> dict[str, Any]:
-    return {"status": "error", "content": [{"text": message}]}
-
-
-def _ok(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "success", "content": [{"json": payload}]}
-
-
 def _redact(value: Any, secret: str | None) -> Any:
     """Every occurrence of the API key replaced (a last guard: no message is built with it)."""
     if not secret or len(secret) < _MIN_REDACTED_KEY:
@@ -783,21 +769,23 @@ def web_search(query: str, max_results: int = DEFAULT_RESULTS) -> dict[str, Any]
     try:
         config = SearchConfig.from_env()
         if config is None:
-            return _error(f"Web search is not configured ({PROVIDER_ENV} is not set); use fetch_url instead.")
+            return tool_error(
+                f"Web search is not configured ({PROVIDER_ENV} is not set); use fetch_url instead."
+            )
         secret = config.api_key
         where = f"web_search via {config.provider} at {_shown_url(config.base_url)}"
         result = search(query, max_results, config=config)
         logger.info("%s: %d results", where, len(result.results))
-        payload: dict[str, Any] = _redact(_ok(result.to_dict()), secret)
+        payload: dict[str, Any] = _redact(tool_ok(result.to_dict()), secret)
         return payload
     except SearchNotConfigured as exc:
         logger.warning("web_search is misconfigured: %s", exc.message)
-        return _error(f"Web search is misconfigured: {exc.message}.")
+        return tool_error(f"Web search is misconfigured: {exc.message}.")
     except SearchError as exc:
         message: str = _redact(exc.message, secret)
         operator_must_act = API_KEY_ENV in message or URL_ENV in message
         logger.log(logging.WARNING if operator_must_act else logging.INFO, "%s: %s", where, message)
-        return _error(message)
+        return tool_error(message)
     except Exception:  # a tool failure must never end the agent run
         logger.error("%s: unexpected error\n%s", where, _redact(traceback.format_exc(), secret))
-        return _error("The search failed because of an unexpected error.")
+        return tool_error("The search failed because of an unexpected error.")

@@ -184,59 +184,50 @@ class ActionHandler:
     # ------------------------------------------------------------------ makecall
 
     def _makecall(self, call: MakeCall, caller: Caller) -> None:
-        user, rid = caller.user_id, call.request_id
-        try:
-            self.jobs.create(
-                user,
-                rid,
-                connection_id=caller.connection_id,
-                endpoint=caller.endpoint,
-                prompt=call.prompt,
-                timezone=call.timezone,
-                connected_at=caller.connected_at,
-                clarify=call.clarify,
-            )
-        except JobExists:
-            # A retried makecall (e.g. after a reconnect) behaves like resume from the start.
-            self._resume(Resume(action="resume", request_id=rid, after_seq=0), caller)
-            return
-        if not self._admit(user, rid):
-            self.jobs.delete(user, rid)
-            self._fail(
-                caller,
-                rid,
-                ErrorCode.RATE_LIMITED,
-                f"You already have {MAX_ACTIVE_PER_USER} calls running; wait for one to finish "
-                f"(try again in about {RETRY_AFTER_S} s).",
-                retry_after=RETRY_AFTER_S,
-            )
-            return
-        self._reply(caller, rid, StatusEvent(status="accepted", message="Your call is queued."))
-        self._start(user, rid, caller)
+        self._queue(
+            caller,
+            call.request_id,
+            "Your call is queued.",
+            prompt=call.prompt,
+            timezone=call.timezone,
+            clarify=call.clarify,
+        )
 
     def _verify(self, verify: Verify, caller: Caller) -> None:
         """Start a live verification of one of the caller's saved predictions."""
-        user, rid = caller.user_id, verify.request_id
-        saved = self.predictions.get(user, verify.prediction_id)
+        rid = verify.request_id
+        saved = self.predictions.get(caller.user_id, verify.prediction_id)
         if saved is None:  # missing or another user's: the same answer
             self._fail(caller, rid, ErrorCode.NOT_FOUND, "No such prediction.")
             return
         if saved.status is PredictionStatus.RESOLVED:
             self._fail(caller, rid, ErrorCode.CONFLICT, "This call is already resolved.")
             return
+        self._queue(
+            caller,
+            rid,
+            "Your verification is queued.",
+            prompt=saved.prediction_statement,
+            timezone=saved.timezone,
+            kind="verification",
+            prediction_id=saved.prediction_id,
+        )
+
+    def _queue(self, caller: Caller, rid: str, accepted: str, **job: Any) -> None:
+        """Create the job, take an admission slot for it and start its worker; a repeated request id
+        resumes the job from the start, and no free slot ends it with ``rate_limited``."""
+        user = caller.user_id
         try:
             self.jobs.create(
                 user,
                 rid,
                 connection_id=caller.connection_id,
                 endpoint=caller.endpoint,
-                prompt=saved.prediction_statement,
-                timezone=saved.timezone,
-                kind="verification",
-                prediction_id=saved.prediction_id,
                 connected_at=caller.connected_at,
+                **job,
             )
         except JobExists:
+            # A retried request (e.g. after a reconnect) behaves like resume from the start.
             self._resume(Resume(action="resume", request_id=rid, after_seq=0), caller)
             return
         if not self._admit(user, rid):
@@ -250,7 +241,7 @@ class ActionHandler:
                 retry_after=RETRY_AFTER_S,
             )
             return
-        self._reply(caller, rid, StatusEvent(status="accepted", message="Your verification is queued."))
+        self._reply(caller, rid, StatusEvent(status="accepted", message=accepted))
         self._start(user, rid, caller)
 
     def _admit(self, user: str, rid: str) -> bool:
