@@ -48,9 +48,7 @@ import copy
 import itertools
 import json
 import logging
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +59,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from calledit.local.files import atomic_write
 from calledit.local.template import ACCOUNT, REGION
 
 logger = logging.getLogger(__name__)
@@ -602,20 +601,6 @@ def _check_window(window: Any) -> dict[str, Any]:
     return dict(window)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ------------------------------------------------------------ emulator
 
 
@@ -704,7 +689,7 @@ class Scheduler:
             ],
             "schedules": [s.to_json() for s in self.schedules.values()],
         }
-        _atomic_write(self.path, json.dumps(data, indent=1))
+        atomic_write(self.path, json.dumps(data, indent=1))
 
     def _changed(self) -> None:
         self._save()

@@ -40,9 +40,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -55,6 +53,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from calledit.local.events import sqs_record
+from calledit.local.files import atomic_write
 from calledit.local.template import ACCOUNT, REGION
 
 logger = logging.getLogger(__name__)
@@ -279,20 +278,6 @@ def _parse_receipt(receipt: str) -> tuple[str, str] | None:
     return queue, message_id
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _int_param(body: dict[str, Any], key: str, low: int, high: int, default: int | None) -> int | None:
     value = body.get(key)
     if value is None:
@@ -425,7 +410,7 @@ class SQS:
                 if text is None:
                     path.unlink(missing_ok=True)
                 else:
-                    _atomic_write(path, text)
+                    atomic_write(path, text)
 
     async def _flush_loop(self) -> None:
         assert self._flush_wanted is not None
@@ -1172,18 +1157,9 @@ class SQS:
         return {}
 
     async def _op_delete_message_batch(self, body: dict[str, Any], sender: str) -> dict[str, Any]:
-        entries = self._entries(body, "DeleteMessageBatch")
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
-        with self._lock:
-            queue = self._queue(self._required(body, "QueueUrl"))
-            for entry in entries:
-                try:
-                    self._delete(queue, entry.get("ReceiptHandle"))
-                    successful.append({"Id": entry["Id"]})
-                except SQSError as exc:
-                    failed.append(self._failed(entry["Id"], exc))
-        return {"Successful": successful, "Failed": failed}
+        return self._each_entry(
+            body, "DeleteMessageBatch", lambda queue, entry: self._delete(queue, entry.get("ReceiptHandle"))
+        )
 
     async def _op_change_message_visibility(self, body: dict[str, Any], sender: str) -> dict[str, Any]:
         with self._lock:
@@ -1194,14 +1170,26 @@ class SQS:
         return {}
 
     async def _op_change_message_visibility_batch(self, body: dict[str, Any], sender: str) -> dict[str, Any]:
-        entries = self._entries(body, "ChangeMessageVisibilityBatch")
+        return self._each_entry(
+            body,
+            "ChangeMessageVisibilityBatch",
+            lambda queue, entry: self._change_visibility(
+                queue, entry.get("ReceiptHandle"), entry.get("VisibilityTimeout")
+            ),
+        )
+
+    def _each_entry(
+        self, body: dict[str, Any], action: str, apply: Callable[[_Queue, dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """A batch action whose entries succeed or fail one by one, under one lock."""
+        entries = self._entries(body, action)
         successful: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         with self._lock:
             queue = self._queue(self._required(body, "QueueUrl"))
             for entry in entries:
                 try:
-                    self._change_visibility(queue, entry.get("ReceiptHandle"), entry.get("VisibilityTimeout"))
+                    apply(queue, entry)
                     successful.append({"Id": entry["Id"]})
                 except SQSError as exc:
                     failed.append(self._failed(entry["Id"], exc))
