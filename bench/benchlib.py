@@ -19,11 +19,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -102,6 +102,41 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``low..high``."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}..{high:,}")
+        return value
+
+    return parse
+
+
+class CapturedWrites:
+    """Stands in for the DynamoDB client inside ``PredictionStore.create``: keeps what it would write."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def transact_write_items(self, *, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        self.items.extend(entry["Put"]["Item"] for entry in TransactItems)
+        return {}
+
+
+def capturing_store(table_name: str) -> tuple[Any, CapturedWrites]:
+    """A ``PredictionStore`` whose writes are captured instead of sent (to seed tables in bulk)."""
+    from types import SimpleNamespace
+
+    from calledit.storage.predictions import PredictionStore
+
+    capture = CapturedWrites()
+    store = PredictionStore(table_name)
+    store._table = cast(Any, SimpleNamespace(meta=SimpleNamespace(client=capture)))
+    return store, capture
 
 
 def free_port() -> int:

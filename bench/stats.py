@@ -63,7 +63,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import benchlib
@@ -399,17 +398,6 @@ def verdict_for(
 # ---------------------------------------------------------------- seeding
 
 
-class _Capture:
-    """Stands in for the DynamoDB client inside ``PredictionStore.create``: keeps what it would write."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-
-    def transact_write_items(self, *, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
-        self.items.extend(entry["Put"]["Item"] for entry in TransactItems)
-        return {}
-
-
 @dataclass
 class Seeded:
     items: list[dict[str, Any]]  # everything written
@@ -425,12 +413,9 @@ def build_items(
     """Items exactly as ``PredictionStore.create`` writes them, resolved as ``_resolve`` leaves them."""
     import calledit.storage.predictions as storage
     from calledit.scoring import ScoredCall
-    from calledit.storage.predictions import PredictionStore
 
     began = time.perf_counter()
-    capture = _Capture()
-    store = PredictionStore(table_name)
-    cast(Any, store)._table = SimpleNamespace(meta=SimpleNamespace(client=capture))
+    store, capture = benchlib.capturing_store(table_name)
     clock = {"now": now}
     original_now, original_assess = vars(storage)["utc_now"], vars(storage)["assess"]
     vars(storage)["utc_now"] = lambda: clock["now"]  # create() stamps created_at and the SK with it
@@ -1137,16 +1122,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def bounded(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}..{high:,}")
-        return value
-
-    return parse
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["measure"]:  # the child process: one fresh interpreter, measured
@@ -1161,32 +1136,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--calls",
-        type=bounded(1, MAX_CALLS),
+        type=benchlib.bounded(1, MAX_CALLS),
         default=10_000,
         help=f"resolved calls of the measured user (default 10000, max {MAX_CALLS})",
     )
     parser.add_argument(
         "--pending",
-        type=bounded(0, MAX_PENDING),
+        type=benchlib.bounded(0, MAX_PENDING),
         default=100,
         help="unresolved calls of the same user (read and counted, default 100)",
     )
     parser.add_argument(
         "--others",
-        type=bounded(0, MAX_OTHERS),
+        type=benchlib.bounded(0, MAX_OTHERS),
         default=2_000,
         help=f"calls of other users, 20 per user, never read (default 2000, max {MAX_OTHERS})",
     )
     parser.add_argument(
-        "--warm", type=bounded(1, 50), default=5, help="warm calls after the first, per process (default 5)"
+        "--warm",
+        type=benchlib.bounded(1, 50),
+        default=5,
+        help="warm calls after the first, per process (default 5)",
     )
     parser.add_argument(
-        "--cold", type=bounded(1, 10), default=3, help="fresh processes, one first call each (default 3)"
+        "--cold",
+        type=benchlib.bounded(1, 10),
+        default=3,
+        help="fresh processes, one first call each (default 3)",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument(
         "--timeout",
-        type=bounded(30, 3600),
+        type=benchlib.bounded(30, 3600),
         default=900,
         help="seconds allowed for the whole run; then it stops with exit code 1 (default 900)",
     )

@@ -50,8 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import benchlib
 
@@ -196,7 +195,7 @@ async def serve_sqs(data_dir: Path, flush_ms: float | None) -> None:
 
     from aiohttp import web
 
-    from calledit.local.sqs import SQS, QueueConfig
+    from calledit.local.sqs import SQS, declared_queues
     from calledit.local.template import read_template
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -204,15 +203,7 @@ async def serve_sqs(data_dir: Path, flush_ms: float | None) -> None:
     port = int(sock.getsockname()[1])
     endpoint = f"http://127.0.0.1:{port}/sqs"
     template = read_template(TEMPLATE, sqs_endpoint=endpoint)
-    queues = {
-        q.name: QueueConfig(
-            visibility_timeout=q.visibility_timeout_s,
-            message_retention_period=q.retention_s,
-            max_receive_count=q.max_receive_count,
-            dead_letter_queue=template.queues[q.dead_letter].name if q.dead_letter else None,
-        )
-        for q in template.queues.values()
-    }
+    queues = declared_queues(template)
     options = {"flush_delay_s": flush_ms / 1000} if flush_ms is not None else {}
     sqs = SQS(data_dir, queues, endpoint=endpoint, **options)
     app = web.Application(client_max_size=1024**2)
@@ -228,17 +219,6 @@ async def serve_sqs(data_dir: Path, flush_ms: float | None) -> None:
 
 
 # ---------------------------------------------------------------- seeding
-
-
-class _Capture:
-    """Stands in for the DynamoDB client inside ``PredictionStore.create``: keeps what it would write."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-
-    def transact_write_items(self, *, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
-        self.items.extend(entry["Put"]["Item"] for entry in TransactItems)
-        return {}
 
 
 def prediction(statement: Statement, when: datetime) -> Prediction:
@@ -268,9 +248,7 @@ class Seeded:
 def build_items(table_name: str, due: int, future: int, users: int, rng: random.Random) -> Seeded:
     """Prediction items and idempotency markers exactly as ``PredictionStore.create`` writes them."""
     began = time.perf_counter()
-    capture = _Capture()
-    store = PredictionStore(table_name)
-    cast(Any, store)._table = SimpleNamespace(meta=SimpleNamespace(client=capture))
+    store, capture = benchlib.capturing_store(table_name)
     user_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(users)]
     now = datetime.now(UTC)
     due_ids: dict[str, str] = {}
@@ -905,16 +883,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def bounded(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be {low}..{high:,}")
-        return value
-
-    return parse
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve-sqs"]:  # the child process: the SQS emulator
@@ -929,49 +897,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--due",
-        type=bounded(1, MAX_DUE),
+        type=benchlib.bounded(1, MAX_DUE),
         default=10_000,
         help=f"due predictions (default 10000, max {MAX_DUE})",
     )
     parser.add_argument(
         "--future",
-        type=bounded(0, MAX_FUTURE),
+        type=benchlib.bounded(0, MAX_FUTURE),
         default=1_000,
         help=f"predictions not due yet, which must not be enqueued (default 1000, max {MAX_FUTURE})",
     )
     parser.add_argument(
-        "--users", type=bounded(1, MAX_USERS), default=500, help="users they belong to (default 500)"
+        "--users", type=benchlib.bounded(1, MAX_USERS), default=500, help="users they belong to (default 500)"
     )
     parser.add_argument(
         "--concurrency",
-        type=bounded(1, 32),
+        type=benchlib.bounded(1, 32),
         default=4,
         help="the Sweeper's threads (default 4, the production default; above 10, boto3's pool of 10 "
         "connections limits)",
     )
     parser.add_argument(
         "--sweepers",
-        type=bounded(1, 4),
+        type=benchlib.bounded(1, 4),
         default=1,
         help="sweeps started at the same instant in the first round, like overlapping invocations "
         "(default 1)",
     )
     parser.add_argument(
         "--verdicts",
-        type=bounded(0, MAX_VERDICTS),
+        type=benchlib.bounded(0, MAX_VERDICTS),
         default=20,
         help=f"scheduled verifications to run through verify_one (default 20, max {MAX_VERDICTS})",
     )
     parser.add_argument(
         "--sqs-flush-ms",
-        type=bounded(0, 10_000),
+        type=benchlib.bounded(0, 10_000),
         help="the SQS emulator's delay before it persists a change (default: its own, "
         f"{SQS_FLUSH_MS:g} ms, as in `make dev`); a diagnostic knob, not a fix",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument(
         "--timeout",
-        type=bounded(30, 3600),
+        type=benchlib.bounded(30, 3600),
         default=900,
         help="seconds allowed for the whole run; then it stops with exit code 1 (default 900)",
     )

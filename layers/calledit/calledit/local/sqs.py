@@ -54,7 +54,7 @@ from aiohttp import web
 
 from calledit.local.events import sqs_record
 from calledit.local.files import atomic_write
-from calledit.local.template import ACCOUNT, REGION
+from calledit.local.template import ACCOUNT, REGION, LocalTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,19 @@ class QueueConfig:
                 separators=(",", ":"),
             )
         return out
+
+
+def declared_queues(template: LocalTemplate) -> dict[str, QueueConfig]:
+    """The template's queues by name, with their timeouts and redrive policies."""
+    return {
+        q.name: QueueConfig(
+            visibility_timeout=q.visibility_timeout_s,
+            message_retention_period=q.retention_s,
+            max_receive_count=q.max_receive_count,
+            dead_letter_queue=template.queues[q.dead_letter].name if q.dead_letter else None,
+        )
+        for q in template.queues.values()
+    }
 
 
 def queue_arn(name: str) -> str:

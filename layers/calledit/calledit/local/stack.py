@@ -27,7 +27,7 @@ from calledit.local.gateway import Gateway, RedactingAccessLogger
 from calledit.local.lambdas import LambdaRuntime
 from calledit.local.outbox import outbox_routes
 from calledit.local.scheduler import Scheduler, SchedulerError
-from calledit.local.sqs import SQS, QueueConfig, queue_name_from_arn
+from calledit.local.sqs import SQS, declared_queues, queue_name_from_arn
 from calledit.local.template import LocalTemplate, read_template
 
 logger = logging.getLogger(__name__)
@@ -200,15 +200,7 @@ class LocalStack:
         """The template's queues with their triggers, its schedule groups and recurring schedules."""
         runtime = self.runtime
         assert runtime is not None
-        queues = {
-            q.name: QueueConfig(
-                visibility_timeout=q.visibility_timeout_s,
-                message_retention_period=q.retention_s,
-                max_receive_count=q.max_receive_count,
-                dead_letter_queue=template.queues[q.dead_letter].name if q.dead_letter else None,
-            )
-            for q in template.queues.values()
-        }
+        queues = declared_queues(template)
         self.sqs = SQS(self.data_dir, queues, endpoint=f"{self.aws_url}/sqs")
 
         def invoker(function: str) -> Callable[[dict[str, Any]], Any]:
