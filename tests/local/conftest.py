@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from calledit.local.dynamodb import DynamoDBLocal, free_port
+from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client, free_port
 from calledit.local.stack import REPO, LocalStack
+from calledit.local.template import read_template
 
 TARGET = "AWSCognitoIdentityProviderService."
 
@@ -25,6 +28,45 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoD
     db.start()
     yield db
     db.stop()
+
+
+@contextmanager
+def talking_to(db: DynamoDBLocal) -> Iterator[None]:
+    """The package's boto3 clients use ``db`` (dummy credentials) until the block ends."""
+    from calledit.aws import reset_clients
+
+    wanted = {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_DYNAMODB": db.endpoint,
+    }
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    reset_clients()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_clients()
+
+
+@pytest.fixture
+def on_dynamodb_local(dynamodb_local: DynamoDBLocal) -> Iterator[DynamoDBLocal]:
+    """DynamoDB Local, with the package's boto3 clients pointed at it for the test."""
+    with talking_to(dynamodb_local):
+        yield dynamodb_local
+
+
+def create_predictions_table(db: DynamoDBLocal, name: str) -> list[str]:
+    """A predictions table named ``name`` as template.yaml declares it; the names create_tables made."""
+    template = read_template(REPO / "template.yaml")
+    spec = template.tables[template.table_names["PredictionsTable"]]
+    return create_tables(dynamodb_client(db.endpoint), {name: spec})
 
 
 @dataclass

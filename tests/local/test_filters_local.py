@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
-from calledit.local.stack import REPO
-from calledit.local.template import read_template
+from calledit.local.dynamodb import DynamoDBLocal
 from calledit.prediction import Prediction
 from calledit.saved import SavedPrediction
 from calledit.storage.predictions import PredictionStore
+
+from .conftest import create_predictions_table, talking_to
 
 CALLS = 1_000
 TAGS = ["sport", "weather", "markets", "politics", "tech", "science", "music"]
@@ -23,66 +23,37 @@ CATEGORIES = ["api_tool_verifiable", "human_verifiable_only", "strands_tool_veri
 
 @pytest.fixture(scope="module")
 def seeded(dynamodb_local: DynamoDBLocal) -> Any:
-    import os
+    with talking_to(dynamodb_local):
+        name = "filters-test-predictions"
+        create_predictions_table(dynamodb_local, name)
+        store = PredictionStore(name)
+        rng = random.Random(7)
+        plan = [
+            (
+                f"Call {i} about {'Zürich' if i % 10 == 0 else 'Paris'} in 2027",
+                rng.sample(TAGS, rng.randint(0, 3)),
+                CATEGORIES[i % 3],
+            )
+            for i in range(CALLS)
+        ]
 
-    saved_env = {
-        k: os.environ.get(k)
-        for k in (
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_DEFAULT_REGION",
-            "AWS_ENDPOINT_URL_DYNAMODB",
-        )
-    }
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="local",
-        AWS_SECRET_ACCESS_KEY="local",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ENDPOINT_URL_DYNAMODB=dynamodb_local.endpoint,
-    )
-    from calledit.aws import reset_clients
+        def create(i: int) -> SavedPrediction:
+            statement, tags, category = plan[i]
+            call = Prediction.model_validate(
+                {
+                    "prediction_statement": statement,
+                    "verification_date": "2027-05-01T21:59:59Z",
+                    "date_reasoning": "The end of 1 May 2027.",
+                    "verification_method": {"source": ["s"], "criteria": ["c"], "steps": ["x"]},
+                    "verifiable_category": category,
+                    "category_reasoning": "r",
+                }
+            )
+            return store.create("fiona", f"r{i}", call, timezone="UTC", model="m", tags=tags)[0]
 
-    reset_clients()
-    template = read_template(REPO / "template.yaml")
-    name = "filters-test-predictions"
-    create_tables(
-        dynamodb_client(dynamodb_local.endpoint),
-        {name: template.tables[template.table_names["PredictionsTable"]]},
-    )
-    store = PredictionStore(name)
-    rng = random.Random(7)
-    plan = [
-        (
-            f"Call {i} about {'Zürich' if i % 10 == 0 else 'Paris'} in 2027",
-            rng.sample(TAGS, rng.randint(0, 3)),
-            CATEGORIES[i % 3],
-        )
-        for i in range(CALLS)
-    ]
-
-    def create(i: int) -> SavedPrediction:
-        statement, tags, category = plan[i]
-        call = Prediction.model_validate(
-            {
-                "prediction_statement": statement,
-                "verification_date": "2027-05-01T21:59:59Z",
-                "date_reasoning": "The end of 1 May 2027.",
-                "verification_method": {"source": ["s"], "criteria": ["c"], "steps": ["x"]},
-                "verifiable_category": category,
-                "category_reasoning": "r",
-            }
-        )
-        return store.create("fiona", f"r{i}", call, timezone="UTC", model="m", tags=tags)[0]
-
-    with ThreadPoolExecutor(8) as pool:
-        calls = list(pool.map(create, range(CALLS)))
-    yield store, calls
-    reset_clients()
-    for key, value in saved_env.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        with ThreadPoolExecutor(8) as pool:
+            calls = list(pool.map(create, range(CALLS)))
+        yield store, calls
 
 
 def every_page(store: PredictionStore, **filters: Any) -> tuple[list[SavedPrediction], int]:

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
-from calledit.local.stack import REPO
-from calledit.local.template import read_template
+from calledit.local.dynamodb import DynamoDBLocal
 from calledit.prediction import Prediction
 from calledit.scheduled.sweep import Sweeper
 from calledit.storage.predictions import PredictionStore
+
+from .conftest import create_predictions_table
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
 
@@ -30,25 +30,9 @@ class Queue:
         return {"Successful": [{"Id": entry["Id"]} for entry in Entries], "Failed": []}
 
 
-def test_overlapping_sweeps_enqueue_each_due_call_once(
-    dynamodb_local: DynamoDBLocal, monkeypatch: Any
-) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint,
-    }.items():
-        monkeypatch.setenv(key, value)
-    from calledit.aws import reset_clients
-
-    reset_clients()
-    template = read_template(REPO / "template.yaml")
+def test_overlapping_sweeps_enqueue_each_due_call_once(on_dynamodb_local: DynamoDBLocal) -> None:
     table_name = "sweep-test-predictions"
-    create_tables(
-        dynamodb_client(dynamodb_local.endpoint),
-        {table_name: template.tables[template.table_names["PredictionsTable"]]},
-    )
+    create_predictions_table(on_dynamodb_local, table_name)
     store = PredictionStore(table_name)
     call = Prediction.model_validate(
         {
@@ -75,4 +59,3 @@ def test_overlapping_sweeps_enqueue_each_due_call_once(
     assert sum(r.found for r in reports) == 240 + sum(r.already_enqueued for r in reports)
     ids = sorted(body.split('"prediction_id": "')[1].split('"')[0] for body in queue.bodies)
     assert ids == sorted(p.prediction_id for p in saved)  # all of them, none twice
-    reset_clients()

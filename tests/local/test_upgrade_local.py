@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from calledit.local.dynamodb import DynamoDBLocal, create_tables, dynamodb_client
-from calledit.local.stack import REPO
-from calledit.local.template import read_template
+from calledit.local.dynamodb import DynamoDBLocal, dynamodb_client
 from calledit.storage.predictions import PredictionStore
+
+from .conftest import create_predictions_table
 
 OLD_TABLE = {
     "AttributeDefinitions": [
@@ -68,28 +68,15 @@ def old_item(n: int, status: str) -> dict[str, Any]:
     return item
 
 
-def test_old_tables_get_todays_indexes_and_old_items_their_keys(
-    dynamodb_local: DynamoDBLocal, monkeypatch: Any
-) -> None:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint,
-    }.items():
-        monkeypatch.setenv(key, value)
-    from calledit.aws import reset_clients
-
-    reset_clients()
-    client = dynamodb_client(dynamodb_local.endpoint)
+def test_old_tables_get_todays_indexes_and_old_items_their_keys(on_dynamodb_local: DynamoDBLocal) -> None:
+    client = dynamodb_client(on_dynamodb_local.endpoint)
     name = "upgrade-test-predictions"
     client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **OLD_TABLE)
     store = PredictionStore(name)
     for n, status in ((1, "true"), (2, "false"), (3, "pending")):
         store._table.put_item(Item=old_item(n, status))
 
-    template = read_template(REPO / "template.yaml")
-    assert create_tables(client, {name: template.tables[template.table_names["PredictionsTable"]]}) == []
+    assert create_predictions_table(on_dynamodb_local, name) == []
     indexes = {
         g["IndexName"]: g for g in client.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]
     }
@@ -106,4 +93,3 @@ def test_old_tables_get_todays_indexes_and_old_items_their_keys(
     assert (record.total, record.resolved, record.pending, record.accuracy) == (3, 2, 1, 0.5)
     due = store.due("olga", datetime(2026, 6, 1, tzinfo=UTC), 10)
     assert [d.prediction_statement for d in due] == ["Old call 3"]
-    reset_clients()
