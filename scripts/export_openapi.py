@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
+
+from generated import write_or_check
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
@@ -17,19 +17,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/openapi.json is not current")
-    args = parser.parse_args()
-    current = render()
-    if args.check:
-        if not DOC.exists() or DOC.read_text() != current:
-            print(f"{DOC} is stale: run python scripts/export_openapi.py", file=sys.stderr)
-            return 1
-        print(f"{DOC} is current")
-        return 0
-    DOC.write_text(current)
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, render, ".venv/bin/python scripts/export_openapi.py", __doc__)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ limits, and a field table the browser uses to validate every incoming frame.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from generated import write_or_check
 
 OUT = Path(__file__).resolve().parent.parent / "frontend" / "src" / "protocol.gen.ts"
 
@@ -238,19 +238,7 @@ def _rest_types(emitted: set[str]) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the generated file is not current")
-    args = parser.parse_args()
-    current = render()
-    if args.check:
-        if not OUT.exists() or OUT.read_text() != current:
-            print(f"{OUT} is stale: run .venv/bin/python scripts/gen_protocol_ts.py", file=sys.stderr)
-            return 1
-        print(f"{OUT} is current")
-        return 0
-    OUT.write_text(current)
-    print(f"wrote {OUT}")
-    return 0
+    return write_or_check(OUT, render, ".venv/bin/python scripts/gen_protocol_ts.py", __doc__)
 
 
 if __name__ == "__main__":
