@@ -137,14 +137,7 @@ def render() -> str:
     for model in protocol.EVENT_TYPES:
         schema = model.model_json_schema(mode="serialization")
         local_defs = schema.pop("$defs", {})
-        for def_name, def_schema in local_defs.items():
-            if def_name not in emitted:
-                emitted.add(def_name)
-                if "enum" in def_schema:
-                    out.append(f"export type {def_name} = {_ts_type(def_schema, local_defs)}")
-                else:
-                    out.append(f"export interface {def_name} {_object(def_schema, local_defs)}")
-                out.append("")
+        out.extend(_definitions(local_defs, emitted))
         kind = schema["properties"]["type"]["const"]
         name = model.__name__.removesuffix("Event") + "Frame"
         frame_names.append(name)
@@ -198,6 +191,21 @@ def render() -> str:
     return "\n".join(out)
 
 
+def _definitions(defs: dict[str, Any], emitted: set[str]) -> list[str]:
+    """TypeScript for the nested models and enums of a schema not emitted yet (then marked emitted)."""
+    out: list[str] = []
+    for name, schema in defs.items():
+        if name in emitted:
+            continue
+        emitted.add(name)
+        if "enum" in schema:
+            out.append(f"export type {name} = {_ts_type(schema, defs)}")
+        else:
+            out.append(f"export interface {name} {_object(schema, defs)}")
+        out.append("")
+    return out
+
+
 def _rest_types(emitted: set[str]) -> list[str]:
     """The REST bodies the browser reads and sends (docs/openapi.json has the same schemas)."""
     from calledit.api import schemas
@@ -222,15 +230,7 @@ def _rest_types(emitted: set[str]) -> list[str]:
     for model in (*sent, *received):
         schema = model.model_json_schema(mode="serialization" if model in sent else "validation")
         local_defs = schema.pop("$defs", {})
-        for def_name, def_schema in local_defs.items():
-            if def_name in emitted:
-                continue
-            emitted.add(def_name)
-            if "enum" in def_schema:
-                out.append(f"export type {def_name} = {_ts_type(def_schema, local_defs)}")
-            else:
-                out.append(f"export interface {def_name} {_object(def_schema, local_defs)}")
-            out.append("")
+        out.extend(_definitions(local_defs, emitted))
         emitted.add(model.__name__)
         out.append(f"export interface {model.__name__} {_object(schema, local_defs, sent=model in sent)}")
         out.append("")
