@@ -1,23 +1,12 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
-import type { Prediction, ServerFrame } from '../protocol.gen'
+import type { ServerFrame } from '../protocol.gen'
 import { CallSession } from '../services/callSession'
 import type { PredictionService } from '../services/predictions'
 import type { FrameHandler, WebSocketService } from '../services/websocket'
 import { MakeCall } from './MakeCall'
-
-const PREDICTION: Prediction = {
-  prediction_statement: 'The S&P 500 will close above 7000 by March 2027',
-  verification_date: '2027-03-31T21:59:59Z',
-  date_reasoning: 'The end of March 2027 in Paris.',
-  verification_method: { source: ['Index provider'], criteria: ['Close above 7000'], steps: ['Fetch the close', 'Compare'] },
-  verifiable_category: 'api_tool_verifiable',
-  category_reasoning: 'Needs market data.',
-  initial_status: 'pending',
-  verification_mode: 'before_date',
-  clarifications: [],
-}
+import { PREDICTION } from '../testing/fixtures'
 
 function setup() {
   let emit: FrameHandler = () => undefined

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import type { AuthService, Session } from '../services/auth'
 import { ApiError, type Page, type PredictionService } from '../services/predictions'
 import type { WebSocketService } from '../services/websocket'
-import type { Prediction, SavedPrediction, ServerFrame, Verdict } from '../types'
+import type { SavedPrediction, ServerFrame, Verdict } from '../types'
 import { ClarifyForm } from './ClarifyForm'
 import { DueList } from './DueList'
 import { VerifiabilityMeter } from './VerifiabilityMeter'
@@ -13,18 +13,7 @@ import { MyCalls } from './MyCalls'
 import { CallCard } from './CallCard'
 import { DraftBuilder } from '../stream/predictionDraft'
 import { SignIn } from './SignIn'
-
-const PREDICTION: Prediction = {
-  prediction_statement: 'The S&P 500 will close above 7000 by March 2027',
-  verification_date: '2027-03-31T21:59:59Z',
-  date_reasoning: 'The end of March 2027 in Paris.',
-  verification_method: { source: ['Index provider'], criteria: ['Close above 7000'], steps: ['Fetch the close', 'Compare'] },
-  verifiable_category: 'api_tool_verifiable',
-  category_reasoning: 'Needs market data.',
-  initial_status: 'pending',
-  verification_mode: 'before_date',
-  clarifications: [],
-}
+import { PREDICTION } from '../testing/fixtures'
 
 describe('CallCard (final)', () => {
   it('shows every field in words, not JSON', () => {
