@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "calledit.framelog",
             "calledit.timeparse",
             "calledit.tools",
+            "calledit.tool_results",
             "calledit.budget",
             "calledit.grounding",
             "calledit.parsing",

@@ -22,6 +22,7 @@ from calledit.errors import ErrorCode
 from calledit.grounding import ResolvedEvidence
 from calledit.protocol import ErrorEvent, Event, StatusEvent, TextEvent, ToolEvent
 from calledit.providers.failures import RunFailure, classify
+from calledit.tool_results import tool_payload
 from calledit.usage import Usage
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ class RunHooks:
                     raise OutOfRepairs(_summary(content))
             return
         if ok and use["name"] == "parse_date_with_timezone":
-            found = ResolvedEvidence.from_tool(_as_dict(use.get("input")), _payload(content))
+            found = ResolvedEvidence.from_tool(_as_dict(use.get("input")), tool_payload(content))
             if found is not None:
                 self.evidence.append(found)
         self._emit(
@@ -204,18 +205,6 @@ class RunHooks:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
-
-
-def _payload(content: list[Any]) -> Any:
-    for item in content:
-        if "json" in item:
-            return item["json"]
-        if "text" in item:
-            try:
-                return json.loads(item["text"])
-            except ValueError:
-                return None
-    return None
 
 
 def _summary(content: list[Any]) -> str:

@@ -9,16 +9,7 @@ from strands import tool
 
 from calledit import timeparse
 from calledit.errors import BadInput
-
-
-def tool_error(message: str) -> dict[str, Any]:
-    """A failed tool result the model reads (plain words), instead of an exception ending the run."""
-    return {"status": "error", "content": [{"text": message}]}
-
-
-def tool_ok(payload: dict[str, Any]) -> dict[str, Any]:
-    """A successful tool result carrying ``payload`` as JSON."""
-    return {"status": "success", "content": [{"json": payload}]}
+from calledit.tool_results import tool_error, tool_ok
 
 
 @tool

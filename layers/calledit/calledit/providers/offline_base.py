@@ -15,6 +15,8 @@ from strands.types.content import Messages
 from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 
+from calledit.tool_results import tool_payload
+
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 ToolCall = tuple[str, dict[str, Any]]
@@ -39,7 +41,7 @@ class ToolTranscript:
                 if "toolResult" in block:
                     res = block["toolResult"]
                     name = names.get(res["toolUseId"], "")
-                    self.results[name] = (res.get("status", "success"), _payload(res.get("content", [])))
+                    self.results[name] = (res.get("status", "success"), tool_payload(res.get("content", [])))
 
     def attempts(self, tool: str) -> int:
         return sum(1 for name, _ in self.calls if name == tool)
@@ -48,19 +50,6 @@ class ToolTranscript:
         """The last result of ``tool`` if it succeeded with an object."""
         status, payload = self.results.get(tool, ("missing", None))
         return payload if status == "success" and isinstance(payload, dict) else None
-
-
-def _payload(content: list[Any]) -> Any:
-    """A tool result's content: its JSON, else its text parsed as JSON, else the text itself."""
-    for item in content:
-        if "json" in item:
-            return item["json"]
-        if "text" in item:
-            try:
-                return json.loads(item["text"])
-            except ValueError:
-                return item["text"]
-    return None
 
 
 def forced_tool(tool_choice: ToolChoice | None) -> str | None:

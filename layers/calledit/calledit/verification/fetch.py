@@ -36,7 +36,7 @@ from urllib3.exceptions import ConnectTimeoutError, DecodeError, HTTPError, NewC
 from urllib3.response import HTTPResponse
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from calledit.tools import tool_error, tool_ok
+from calledit.tool_results import tool_error, tool_ok
 
 logger = logging.getLogger(__name__)
 

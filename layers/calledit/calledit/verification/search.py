@@ -53,7 +53,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from urllib3.response import HTTPResponse
 
 from calledit.errors import ModelUnavailable
-from calledit.tools import tool_error, tool_ok
+from calledit.tool_results import tool_error, tool_ok
 from calledit.verification.fetch import (
     _METADATA_ADDRESSES,
     _METADATA_NAMES,
